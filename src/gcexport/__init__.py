@@ -1,1 +1,12 @@
-"""gcexport."""
+"""gcexport: Genesys Cloud analytics out of Genesys Cloud and into files, DuckDB and Snowflake."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("gcexport")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

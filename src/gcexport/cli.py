@@ -1,0 +1,323 @@
+"""The `gcexport` command line: parses flags, calls the library, maps errors to exit codes.
+
+Exit codes (ARCHITECTURE.md): 0 success; 1 the run failed; 2 bad input; 3 parity check failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+
+from gcexport import __version__
+from gcexport.errors import ConfigError, GcExportError
+
+app = typer.Typer(
+    name="gcexport",
+    help="Export Genesys Cloud analytics to Parquet/CSV/JSONL, S3, DuckDB and Snowflake.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+emulator_app = typer.Typer(help="The built-in Genesys Cloud emulator.", no_args_is_help=True)
+app.add_typer(emulator_app, name="emulator")
+
+ConfigOpt = Annotated[
+    Optional[Path], typer.Option("--config", "-c", help="TOML config file.", dir_okay=False)
+]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Override any config key for this run, e.g. export.workers=8."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gcexport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """gcexport — Genesys Cloud analytics out of Genesys and into your lake and warehouse."""
+
+
+def parse_set_options(items: list[str] | None) -> dict[str, Any]:
+    """Turn `a.b=value` strings into a nested dict; values are read as TOML when they parse."""
+    from gcexport.config import tomllib
+
+    result: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r} must look like section.key=value.")
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        node = result
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return result
+
+
+def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
+    from gcexport.config import load_settings
+
+    return load_settings(config_file=config, overrides=overrides)
+
+
+def _export_overrides(**flags: Any) -> dict[str, Any]:
+    export = {key: value for key, value in flags.items() if value not in (None, [], ())}
+    return {"export": export} if export else {}
+
+
+@app.command()
+def export(
+    config: ConfigOpt = None,
+    dataset: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="conversation_details, conversation_aggregates, reporting_exports or lookups (repeatable).",
+        ),
+    ] = None,
+    start: Annotated[
+        Optional[str],
+        typer.Option(help="Window start: YYYY-MM-DD (midnight UTC) or ISO timestamp."),
+    ] = None,
+    end: Annotated[Optional[str], typer.Option(help="Window end (exclusive).")] = None,
+    out: Annotated[Optional[str], typer.Option(help="Output folder or s3://bucket/prefix.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="parquet, csv or jsonl.")] = None,
+    warehouse: Annotated[
+        Optional[str],
+        typer.Option(
+            help="duckdb:///file.duckdb or snowflake://USER@ACCOUNT/DB/SCHEMA?warehouse=W."
+        ),
+    ] = None,
+    requests_per_minute: Annotated[
+        Optional[int],
+        typer.Option(help="This tool's share of the org's request budget (default 240)."),
+    ] = None,
+    state_dir: Annotated[
+        Optional[str], typer.Option(help="Where incremental state lives (default ./.gcexport).")
+    ] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Windows exported in parallel.")] = None,
+    presign: Annotated[
+        Optional[str],
+        typer.Option(help="S3 only: print presigned links valid this long, e.g. 24h."),
+    ] = None,
+    set_: SetOpt = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the run summary as JSON.")
+    ] = False,
+) -> None:
+    """Run one export: every configured dataset, incrementally from saved state unless --start/--end."""
+    from gcexport.config import parse_instant
+
+    start_at = parse_instant(start, name="start") if start else None
+    end_at = parse_instant(end, name="end") if end else None
+    overrides = _merge_overrides(
+        parse_set_options(set_),
+        _export_overrides(
+            datasets=dataset,
+            out=out,
+            format=fmt,
+            warehouse=warehouse,
+            state_dir=state_dir,
+            workers=workers,
+            presign=presign,
+        ),
+    )
+    if requests_per_minute is not None:
+        overrides.setdefault("genesys", {})["requests_per_minute"] = requests_per_minute
+    settings = _settings(config, overrides)
+    from gcexport.pipeline import ExportRequest, run_export_command
+
+    request = ExportRequest(start=start_at, end=end_at)
+    code = run_export_command(settings, request, quiet=quiet, json_output=json_out)
+    raise typer.Exit(code)
+
+
+def _merge_overrides(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    from gcexport.config import _merge
+
+    return _merge(a, b)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("./gcexport-demo"),
+    days: Annotated[int, typer.Option(min=1, max=31, help="Days of history to export.")] = 3,
+    conversations_per_day: Annotated[
+        int, typer.Option(min=10, max=200_000, help="Emulator volume.")
+    ] = 1500,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Start the emulator in-process and export every dataset for N days into OUT, with a KPI summary."""
+    from gcexport.demo import run_demo
+
+    raise typer.Exit(
+        run_demo(out=out, days=days, conversations_per_day=conversations_per_day, quiet=quiet)
+    )
+
+
+@app.command()
+def schedule(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="TOML config with [[schedules]].", dir_okay=False)
+    ],
+    set_: SetOpt = None,
+    once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
+) -> None:
+    """Run the configured exports on their cron expressions until stopped (SIGTERM stops cleanly)."""
+    from gcexport.scheduler import run_scheduler
+
+    settings = _settings(config, parse_set_options(set_))
+    raise typer.Exit(run_scheduler(settings, once=once))
+
+
+@app.command()
+def check(config: ConfigOpt = None, set_: SetOpt = None) -> None:
+    """Preflight: credentials, region, permissions per dataset, destinations writable."""
+    from gcexport.preflight import run_checks_command
+
+    settings = _settings(config, parse_set_options(set_))
+    raise typer.Exit(run_checks_command(settings))
+
+
+@app.command()
+def report(
+    warehouse: Annotated[
+        Optional[str], typer.Option(help="Warehouse URL (default: the config's).")
+    ] = None,
+    start: Annotated[Optional[str], typer.Option(help="Report window start.")] = None,
+    end: Annotated[Optional[str], typer.Option(help="Report window end (exclusive).")] = None,
+    queue: Annotated[
+        Optional[list[str]], typer.Option(help="Only these queues (by name; repeatable).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path(
+        "gcexport-report.html"
+    ),
+    config: ConfigOpt = None,
+) -> None:
+    """Render a self-contained HTML KPI report with charts from the warehouse."""
+    from gcexport.config import parse_instant
+
+    start_at = parse_instant(start, name="start") if start else None
+    end_at = parse_instant(end, name="end") if end else None
+    settings = _settings(config, _export_overrides(warehouse=warehouse))
+    from gcexport.report import build_report_command
+
+    raise typer.Exit(
+        build_report_command(settings, start=start_at, end=end_at, queues=queue or [], out=out)
+    )
+
+
+@app.command()
+def bench(
+    conversations: Annotated[
+        int, typer.Option(min=100, help="Conversations for the end-to-end run.")
+    ] = 200_000,
+    json_path: Annotated[
+        Optional[Path], typer.Option("--json", help="Write the results as JSON here.")
+    ] = None,
+    only: Annotated[
+        Optional[list[str]], typer.Option(help="Run only these benchmarks (repeatable).")
+    ] = None,
+) -> None:
+    """Run the benchmark suite in bench/ (from a source checkout) and print a results table."""
+    from gcexport.benchrun import run_bench_command
+
+    raise typer.Exit(
+        run_bench_command(conversations=conversations, json_path=json_path, only=only or [])
+    )
+
+
+@emulator_app.command("serve")
+def emulator_serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 = any free port).")] = 8089,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic org and the fault plan.")] = 1,
+    conversations_per_day: Annotated[int, typer.Option(min=1, help="Volume per day.")] = 1000,
+    rate_limit: Annotated[
+        int, typer.Option(min=0, help="Requests per minute per token (0 = off).")
+    ] = 300,
+    faults: Annotated[
+        str, typer.Option(help="e.g. 429=0.1,5xx=0.05,drop=0.02,slow=0.02,revoke=0.01,job_fail=0.1")
+    ] = "",
+    client_id: Annotated[
+        str, typer.Option(help="Client id the emulator accepts.")
+    ] = "emulator-client",
+    client_secret: Annotated[
+        str, typer.Option(help="Client secret the emulator accepts.")
+    ] = "emulator-secret",
+    availability_lag_hours: Annotated[
+        float, typer.Option(min=0, help="Jobs watermark lag behind now.")
+    ] = 6.0,
+) -> None:
+    """Serve the Genesys Cloud emulator over HTTP and print its base URL."""
+    from gcexport.emulator_cli import serve_emulator
+
+    raise typer.Exit(
+        serve_emulator(
+            host=host,
+            port=port,
+            seed=seed,
+            conversations_per_day=conversations_per_day,
+            rate_limit=rate_limit,
+            faults=faults,
+            client_id=client_id,
+            client_secret=client_secret,
+            availability_lag_hours=availability_lag_hours,
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="gcexport", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        typer.echo("gcexport: aborted.", err=True)
+        return 130
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return 2
+    except GcExportError as exc:
+        typer.echo(f"gcexport: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("gcexport: interrupted.", err=True)
+        return 130
+    except Exception as exc:  # an unexpected bug: one line, and the traceback only on request
+        if os.environ.get("GCEXPORT_DEBUG"):
+            raise
+        typer.echo(
+            f"gcexport: internal error: {type(exc).__name__}: {exc} (set GCEXPORT_DEBUG=1 for details)",
+            err=True,
+        )
+        return 1
+    return int(result or 0) if isinstance(result, int) else 0
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Settings: defaults, a TOML file, `.env`, environment variables and flags, merged in that order.
+
+Later sources win: flags > environment > `.env` > TOML file > defaults. Every problem becomes one
+ConfigError / CredentialsError sentence (exit code 2) before anything is written.
+
+Example::
+
+    settings = load_settings(config_file=Path("gcexport.toml"), overrides={"export": {"format": "csv"}})
+    settings.genesys.connection().api_url
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from gcexport.errors import ConfigError, CredentialsError
+from gcexport.regions import resolve_region
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "DATASETS",
+    "AggregateSpec",
+    "Connection",
+    "ExportSettings",
+    "GenesysSettings",
+    "ReportExportSpec",
+    "ScheduleSpec",
+    "Settings",
+    "load_settings",
+    "parse_duration",
+    "parse_instant",
+]
+
+DATASETS = ("conversation_details", "conversation_aggregates", "reporting_exports", "lookups")
+DEFAULT_OUT = "./gcexport-data"
+DEFAULT_METRICS = [
+    "nOffered", "nTransferred", "tAnswered", "tAbandon", "tHandle", "tTalk", "tHeld", "tAcw",
+    "tAcd", "tAlert", "oServiceLevel",
+]  # fmt: skip
+ENV_KEYS = {
+    "GENESYS_CLIENT_ID": "client_id",
+    "GENESYS_CLIENT_SECRET": "client_secret",
+    "GENESYS_REGION": "region",
+    "GENESYS_API_URL": "api_url",
+    "GENESYS_LOGIN_URL": "login_url",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Connection(_Section):
+    """Where and as whom to talk to Genesys Cloud."""
+
+    api_url: str
+    login_url: str
+    client_id: str
+    client_secret: SecretStr
+
+
+class GenesysSettings(_Section):
+    region: str = "us_east_1"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    api_url: str | None = None
+    login_url: str | None = None
+    requests_per_minute: int = Field(240, ge=1, le=100_000)
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        resolve_region(value)  # raises ConfigError listing the valid regions
+        return value
+
+    def connection(self) -> Connection:
+        """The resolved connection; CredentialsError when the id or secret is missing or malformed."""
+        region = resolve_region(self.region)
+        if (
+            not self.client_id
+            or not self.client_secret
+            or not self.client_secret.get_secret_value()
+        ):
+            raise CredentialsError(
+                "Genesys credentials are missing: set GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET "
+                "(environment, .env, or [genesys] in the config file)."
+            )
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", self.client_id.strip()):
+            raise CredentialsError(
+                "GENESYS_CLIENT_ID is malformed: expected an OAuth client id such as a UUID."
+            )
+        if any(c.isspace() for c in self.client_secret.get_secret_value()):
+            raise CredentialsError("GENESYS_CLIENT_SECRET is malformed: it contains whitespace.")
+        return Connection(
+            api_url=(self.api_url or region.api_url).rstrip("/"),
+            login_url=(self.login_url or region.login_url).rstrip("/"),
+            client_id=self.client_id.strip(),
+            client_secret=self.client_secret,
+        )
+
+
+class DetailsSettings(_Section):
+    use_jobs: bool = True
+    job_page_size: int = Field(1000, ge=1, le=10_000)
+    query_page_size: int = Field(100, ge=1, le=100)
+    poll_seconds: float = Field(2.0, gt=0)
+
+
+class AggregateSpec(_Section):
+    name: str = "queue_hourly"
+    metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS))
+    group_by: list[str] = Field(default_factory=lambda: ["queueId", "mediaType"])
+    granularity: str = "PT1H"
+    time_zone: str = "UTC"
+    filter: dict[str, Any] | None = None
+
+
+class ReportExportSpec(_Section):
+    view_type: str = "QUEUE_PERFORMANCE_SUMMARY_VIEW"
+    period: str = "P1D"
+    time_zone: str = "UTC"
+    filter: dict[str, Any] = Field(default_factory=dict)
+    column_map: dict[str, str] = Field(default_factory=dict)
+
+
+class ScheduleSpec(_Section):
+    name: str
+    cron: str
+    datasets: list[str] = Field(default_factory=lambda: list(DATASETS))
+
+
+class WebhookSettings(_Section):
+    url: str | None = None
+    attempts: int = Field(3, ge=1, le=10)
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class ExportSettings(_Section):
+    datasets: list[str] = Field(default_factory=lambda: list(DATASETS))
+    out: str = DEFAULT_OUT
+    format: Literal["parquet", "csv", "jsonl"] = "parquet"
+    compression: Literal["zstd", "snappy"] = "zstd"
+    warehouse: str | None = None  # default: duckdb:///<out>/gcexport.duckdb when out is local
+    state_dir: str = "./.gcexport"
+    first_start: str = (
+        "P3D"  # where a first incremental run starts: a duration back from now, or a date
+    )
+    lookback: str = "PT6H"  # re-read this much before the saved high-water mark for late changes
+    window: str = "P1D"  # size of one planned window
+    workers: int = Field(4, ge=1, le=32)
+    raw_pages: bool = False
+    presign: str | None = None
+    sse: Literal["AES256", "aws:kms"] = "AES256"
+    kms_key_id: str | None = None
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in DATASETS]
+        if unknown:
+            raise ValueError(f"unknown dataset {unknown[0]!r}; valid: {', '.join(DATASETS)}")
+        if not value:
+            raise ValueError("at least one dataset is needed")
+        return value
+
+    @field_validator("lookback", "window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def warehouse_url(self) -> str | None:
+        if self.warehouse is not None:
+            return self.warehouse or None  # "" turns the warehouse off
+        if "://" in self.out and not self.out.startswith("file://"):
+            return None
+        base = Path(self.out.removeprefix("file://"))
+        return f"duckdb:///{base / 'gcexport.duckdb'}"
+
+
+class Settings(_Section):
+    genesys: GenesysSettings = Field(default_factory=GenesysSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+    details: DetailsSettings = Field(default_factory=DetailsSettings)
+    aggregates: list[AggregateSpec] = Field(default_factory=lambda: [AggregateSpec()])
+    reporting_exports: list[ReportExportSpec] = Field(
+        default_factory=lambda: [
+            ReportExportSpec(),
+            ReportExportSpec(view_type="AGENT_PERFORMANCE_SUMMARY_VIEW"),
+        ]
+    )
+    kpis: dict[str, str] = Field(default_factory=dict)
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+
+_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$|^(?P<n>\d+)(?P<u>[smhd])$"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `P1D`, `PT6H`, `PT30M` or the short forms `90s`, `15m`, `6h`, `2d`."""
+    match = _DURATION.match(text.strip()) if text else None
+    if not match or text.strip() in ("P", "PT"):
+        raise ConfigError(f"{text!r} is not a duration; use ISO-8601 like PT6H or P1D, or 6h / 2d.")
+    if match["n"]:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match["u"]]
+        return timedelta(**{unit: int(match["n"])})
+    parts = {k: int(v) for k, v in match.groupdict().items() if v and k in "dhms"}
+    return timedelta(days=parts.get("d", 0), hours=parts.get("h", 0),
+                     minutes=parts.get("m", 0), seconds=parts.get("s", 0))  # fmt: skip
+
+
+def parse_instant(text: str, *, name: str = "date") -> datetime:
+    """Parse a date (midnight UTC) or an ISO-8601 timestamp (naive means UTC) into aware UTC."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return datetime.combine(date.fromisoformat(value), time(), tzinfo=timezone.utc)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--{name} {text!r} is not a date or timestamp; use YYYY-MM-DD or an ISO-8601 "
+            "timestamp such as 2026-11-20T06:00:00Z."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {str(path)!r} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {str(path)!r} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Config file {str(path)!r} cannot be read: {exc.strerror}.") from None
+
+
+def _read_env(env: Mapping[str, str], dotenv_path: Path | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        from dotenv import dotenv_values
+
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update({k: v for k, v in env.items() if k in ENV_KEYS})
+    return {ENV_KEYS[k]: v for k, v in values.items() if k in ENV_KEYS and v != ""}
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "config"
+    if first["type"] == "extra_forbidden":
+        return f"Unknown config key {where!r}; see gcexport.example.toml for the valid keys."
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"Invalid config value for {where!r}: {message}."
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    dotenv_path: Path | None = Path(".env"),
+) -> Settings:
+    """Merge every source into validated Settings; raise ConfigError with one clear sentence."""
+    data: dict[str, Any] = _read_toml(config_file) if config_file else {}
+    from_env = _read_env(os.environ if env is None else env, dotenv_path)
+    data = _merge(data, {"genesys": from_env} if from_env else {})
+    data = _merge(data, overrides or {})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except ConfigError:
+        raise
