@@ -31,6 +31,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = [
     "DATASETS",
+    "tomllib",
     "AggregateSpec",
     "Connection",
     "ExportSettings",
@@ -245,7 +246,8 @@ def parse_instant(text: str, *, name: str = "date") -> datetime:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except FileNotFoundError:
         raise ConfigError(f"Config file {str(path)!r} does not exist.") from None
     except tomllib.TOMLDecodeError as exc:
