@@ -7,7 +7,8 @@
     │   ├── ConfigError           bad config file, flag, env var, date, URL, cron expression
     │   ├── CredentialsError      credentials missing or malformed
     │   ├── QueryValidationError  a request model rejected before any request was sent
-    │   └── DestinationError      an output location is not usable (not writable, foreign)
+    │   ├── DestinationError      an output location is not usable (not writable, foreign)
+    │   └── StateError            saved state unreadable (corrupt file): fix or remove it
     ├── TransientError            retry (the retry transport does, within its budget)
     │   ├── RateLimitedError      429 — carries the wait the server asked for
     │   ├── ServerError           408 / 5xx
@@ -18,7 +19,7 @@
     │   │   └── JobFailedError    an async job ended FAILED / CANCELLED / EXPIRED
     │   ├── SinkError             a destination failed while writing or loading
     │   ├── DataError             a payload we cannot make sense of
-    │   └── StateError            saved state unreadable or inconsistent
+    │   └── LockedError           another gcexport run holds the lock on this state
     └── ParityError               rows were lost between API, files and warehouse (exit 3)
 
 Exceptions of httpx, botocore, pyarrow, duckdb and the Snowflake connector are translated into
@@ -47,6 +48,7 @@ __all__ = [
     "GcExportError",
     "InputError",
     "JobFailedError",
+    "LockedError",
     "NetworkError",
     "ParityError",
     "QueryValidationError",
@@ -154,8 +156,12 @@ class DataError(AbortError):
     """A payload could not be understood or converted."""
 
 
-class StateError(AbortError):
-    """Saved state is unreadable or inconsistent."""
+class StateError(InputError):
+    """Saved state is unreadable (a corrupt or foreign state file): fix or remove it."""
+
+
+class LockedError(AbortError):
+    """Another gcexport process holds the lock on this state directory or schedule."""
 
 
 class ParityError(GcExportError):
