@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def test_days_tile_the_interval_without_gap_or_overlap(start: datetime, length: 
     days = plan_days(start, end)
     assert days[0].start <= start and days[-1].end >= end
     assert days[0].start > start - timedelta(days=1) and days[-1].end < end + timedelta(days=1)
-    for left, right in zip(days, days[1:]):
+    for left, right in itertools.pairwise(days):
         assert left.end == right.start
     for window in days:
         assert window.end - window.start == timedelta(days=1)
