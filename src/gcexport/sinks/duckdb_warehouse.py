@@ -1,0 +1,146 @@
+"""DuckDB, the embedded default warehouse: tables from Arrow schemas, partitions replaced in one transaction.
+
+Example::
+
+    wh = DuckDBWarehouse.from_url("duckdb:///data/gcexport.duckdb")
+    rows = wh.replace_partition("segments", date(2026, 11, 20), chunks, schema)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from gcexport.errors import ConfigError, DestinationError, SinkError
+from gcexport.sinks.formats import conform
+from gcexport.sinks.warehouse import PARTITION_COLUMN, quote_ident
+
+__all__ = ["DuckDBWarehouse"]
+
+_VIEW = "_gcexport_chunk"
+
+
+class DuckDBWarehouse:
+    """A DuckDB database file (or `:memory:`)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(path)
+        except duckdb.Error as exc:
+            raise DestinationError(f"cannot open DuckDB database {path}: {exc}") from exc
+
+    @classmethod
+    def from_url(cls, url: str) -> DuckDBWarehouse:
+        # duckdb:///abs/file.duckdb -> /abs/file.duckdb; duckdb://rel/file.duckdb -> rel/file.duckdb
+        path = url.split("://", 1)[1].split("?", 1)[0]
+        if not path or path == "/":
+            raise ConfigError("DuckDB URL needs a file: duckdb:///path/to/file.duckdb")
+        return cls(path)
+
+    def __repr__(self) -> str:
+        return f"DuckDBWarehouse({self.path!r})"
+
+    def _sql(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run one statement; duckdb's errors become SinkError naming `what` failed."""
+        try:
+            return self._con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise SinkError(f"DuckDB {what} failed: {exc}") from exc
+
+    def check(self) -> None:
+        try:
+            self._con.execute("CREATE TEMP TABLE _gcexport_probe (x INTEGER)")
+            self._con.execute("DROP TABLE _gcexport_probe")
+        except duckdb.Error as exc:
+            raise DestinationError(f"DuckDB database {self.path} is not writable: {exc}") from exc
+
+    def replace_partition(
+        self, table: str, partition_date: date, chunks: Iterable[pa.Table], schema: pa.Schema
+    ) -> int:
+        where = f"WHERE {quote_ident(PARTITION_COLUMN)} = ?"
+        return self._replace(table, chunks, schema, where, [partition_date])
+
+    def replace_table(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
+        return self._replace(table, chunks, schema, "", [])
+
+    def _replace(
+        self,
+        table: str,
+        chunks: Iterable[pa.Table],
+        schema: pa.Schema,
+        where: str,
+        params: list[Any],
+    ) -> int:
+        """One transaction: evolve the table, delete the old rows, insert the chunks."""
+        rows = 0
+        self._sql("begin", "BEGIN TRANSACTION")
+        try:
+            self._ensure_table(table, schema)
+            self._sql(f"delete from {table}", f"DELETE FROM {quote_ident(table)} {where}", params)
+            for chunk in chunks:
+                rows += self._insert(table, conform(chunk, schema))
+            self._sql("commit", "COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        return rows
+
+    def _insert(self, table: str, chunk: pa.Table) -> int:
+        self._con.register(_VIEW, chunk)
+        try:
+            sql = f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM {_VIEW}"
+            self._sql(f"insert into {table}", sql)
+        finally:
+            self._con.unregister(_VIEW)
+        return int(chunk.num_rows)
+
+    def _ensure_table(self, table: str, schema: pa.Schema) -> None:
+        """Create `table` from the Arrow schema, or add the columns it lacks."""
+        self._con.register(_VIEW, schema.empty_table())
+        try:
+            existing = self._columns(table)
+            if not existing:
+                sql = f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {_VIEW} LIMIT 0"
+                self._sql(f"create {table}", sql)
+                return
+            described = self._sql("describe", f"DESCRIBE SELECT * FROM {_VIEW}")
+            for name, sql_type, *_ in described:
+                if name.lower() not in existing:
+                    alter = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sql_type}"
+                    self._sql(f"alter {table}", alter)
+        finally:
+            self._con.unregister(_VIEW)
+
+    def _columns(self, table: str) -> set[str]:
+        rows = self._sql(
+            "describe",
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema()",
+            [table],
+        )
+        return {str(r[0]).lower() for r in rows}
+
+    def count_rows(self, table: str, partition_date: date | None = None) -> int:
+        if not self._columns(table):
+            return 0
+        sql, params = f"SELECT count(*) FROM {quote_ident(table)}", []
+        if partition_date is not None:
+            sql, params = f"{sql} WHERE {quote_ident(PARTITION_COLUMN)} = ?", [partition_date]
+        return int(self.query(sql, params)[0][0])
+
+    def execute(self, sql: str) -> None:
+        self._sql("statement", sql)
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        return self._sql("query", sql, params)
+
+    def close(self) -> None:
+        self._con.close()

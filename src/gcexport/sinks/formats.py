@@ -1,0 +1,182 @@
+"""File formats: Parquet, CSV and JSONL written from the same Arrow tables, and read back for counts.
+
+Example::
+
+    data = write_table_bytes(table, "parquet", compression="zstd")
+    with TableFileWriter(path, "csv", schema=table.schema) as writer:
+        writer.write(table)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal
+
+import orjson
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from gcexport.errors import ConfigError, SinkError
+
+__all__ = [
+    "FORMATS",
+    "Digest",
+    "Format",
+    "TableFileWriter",
+    "conform",
+    "count_file_rows",
+    "digest_file",
+    "write_table_bytes",
+]
+
+Format = Literal["parquet", "csv", "jsonl"]
+FORMATS: dict[str, tuple[str, str]] = {
+    "parquet": (".parquet", "application/vnd.apache.parquet"),
+    "csv": (".csv", "text/csv"),
+    "jsonl": (".jsonl", "application/x-ndjson"),
+}
+COMPRESSIONS = ("zstd", "snappy")
+
+
+def check_format(fmt: str, compression: str) -> None:
+    """Raise ConfigError for an unknown format or Parquet compression."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown file format {fmt!r}; use one of parquet, csv, jsonl")
+    if compression not in COMPRESSIONS:
+        raise ConfigError(f"unknown Parquet compression {compression!r}; use zstd or snappy")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _jsonl_lines(batch: pa.RecordBatch) -> bytes:
+    rows = batch.to_pylist()
+    return b"".join(orjson.dumps(row, default=_json_default) + b"\n" for row in rows)
+
+
+def conform(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`chunk` with exactly `schema`'s columns, in order (missing ones null); SinkError if it cannot."""
+    if chunk.schema.equals(schema):
+        return chunk
+    try:
+        columns = [
+            chunk.column(f.name).cast(f.type)
+            if f.name in chunk.column_names
+            else pa.nulls(chunk.num_rows, f.type)
+            for f in schema
+        ]
+        return pa.Table.from_arrays(columns, schema=schema)
+    except (pa.ArrowException, ValueError) as exc:
+        raise SinkError(f"a chunk does not fit the table's schema: {exc}") from exc
+
+
+class TableFileWriter:
+    """Streams Arrow chunks into one file of one format; memory is bounded by the chunk."""
+
+    def __init__(
+        self, path: Path, fmt: str, *, schema: pa.Schema, compression: str = "zstd"
+    ) -> None:
+        check_format(fmt, compression)
+        self.path, self.fmt, self.schema, self.rows = path, fmt, schema, 0
+        self._sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+        if fmt == "parquet":
+            self._writer = pq.ParquetWriter(self._sink, schema, compression=compression)
+        elif fmt == "csv":
+            self._writer = pacsv.CSVWriter(self._sink, schema)
+
+    def write(self, chunk: pa.Table) -> None:
+        """Append `chunk` (conformed to the writer's schema)."""
+        table = conform(chunk, self.schema)
+        try:
+            if self._writer is None:
+                for batch in table.to_batches():
+                    self._sink.write(_jsonl_lines(batch))
+            else:
+                self._writer.write_table(table)
+        except (pa.ArrowException, OSError, TypeError) as exc:
+            raise SinkError(f"could not write {self.path.name}: {exc}") from exc
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        """Finish the file (Parquet footer) and close it."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        finally:
+            self._sink.close()
+
+    def __enter__(self) -> TableFileWriter:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def write_table_bytes(table: pa.Table, fmt: str, *, compression: str = "zstd") -> bytes:
+    """The bytes of `table` written as one Parquet, CSV or JSONL file."""
+    check_format(fmt, compression)
+    buffer = io.BytesIO()
+    try:
+        if fmt == "parquet":
+            pq.write_table(table, buffer, compression=compression)
+        elif fmt == "csv":
+            pacsv.write_csv(table, buffer)
+        else:
+            for batch in table.to_batches():
+                buffer.write(_jsonl_lines(batch))
+    except (pa.ArrowException, TypeError) as exc:
+        raise SinkError(f"could not write a {fmt} file: {exc}") from exc
+    return buffer.getvalue()
+
+
+def count_file_rows(path: Path, fmt: str) -> int:
+    """Rows in a written file, read back from the file itself (Parquet: from its footer)."""
+    try:
+        if fmt == "parquet":
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        if fmt == "csv":
+            reader = pacsv.open_csv(path)
+            return sum(batch.num_rows for batch in reader)
+        with open(path, "rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except (pa.ArrowException, OSError) as exc:
+        raise SinkError(f"could not read back {path.name}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Size and SHA-256 of a file."""
+
+    bytes: int
+    sha256: str
+
+
+def digest_file(path: Path) -> Digest:
+    """Size and SHA-256 of the file at `path`, read in 1 MiB blocks."""
+    sha, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for block in _iter_blocks(handle):
+            sha.update(block)
+            size += len(block)
+    return Digest(size, sha.hexdigest())
+
+
+def _iter_blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    while block := handle.read(1 << 20):
+        yield block

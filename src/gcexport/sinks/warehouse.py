@@ -1,0 +1,69 @@
+"""The `Warehouse` contract and `open_warehouse(url)`, which picks DuckDB or Snowflake by URL.
+
+Example::
+
+    wh = open_warehouse("duckdb:///data/gcexport.duckdb")
+    wh.replace_partition("segments", date(2026, 11, 20), chunks, schema)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from gcexport.errors import ConfigError
+
+__all__ = ["PARTITION_COLUMN", "Warehouse", "open_warehouse", "quote_ident"]
+
+PARTITION_COLUMN = "partition_date"
+
+
+class Warehouse(Protocol):
+    """A SQL warehouse that replaces whole partitions (or tables) in one transaction."""
+
+    def check(self) -> None:
+        """Connect and prove we may create and write tables; DestinationError otherwise."""
+
+    def replace_partition(
+        self, table: str, partition_date: date, chunks: Iterable[pa.Table], schema: pa.Schema
+    ) -> int:
+        """Delete the partition's rows and insert `chunks`, atomically; returns rows loaded."""
+
+    def replace_table(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
+        """Replace every row of a snapshot table, atomically; returns rows loaded."""
+
+    def count_rows(self, table: str, partition_date: date | None = None) -> int:
+        """Rows in the table, or in one partition of it (0 if the table does not exist)."""
+
+    def execute(self, sql: str) -> None: ...
+
+    def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]: ...
+
+    def close(self) -> None: ...
+
+
+def quote_ident(name: str) -> str:
+    """A double-quoted SQL identifier (quotes inside doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def open_warehouse(url: str) -> Warehouse:
+    """`duckdb:///path/file.duckdb` or `snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=W&role=R`."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme == "duckdb":
+        from gcexport.sinks.duckdb_warehouse import DuckDBWarehouse
+
+        duck: Warehouse = DuckDBWarehouse.from_url(url)
+        return duck
+    if scheme == "snowflake":
+        from gcexport.sinks.snowflake_warehouse import SnowflakeWarehouse
+
+        snow: Warehouse = SnowflakeWarehouse.from_url(url)
+        return snow
+    raise ConfigError(
+        f"unsupported warehouse URL {url.split('?', 1)[0]!r}; use duckdb:///path/file.duckdb "
+        "or snowflake://USER@ACCOUNT/DATABASE/SCHEMA"
+    )

@@ -1,0 +1,110 @@
+"""Fixtures for the sink contract suite: moto's S3 server, fakesnow's server, and the sink targets."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sink_targets import FileTarget, WarehouseTarget
+
+from gcexport.sinks import open_file_sink, open_warehouse
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1; the AWS variables point boto3 at it for this session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = {k: os.environ.get(k) for k in _AWS_ENV}
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_AWS_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> str:
+    import boto3
+
+    name = f"gcx-{secrets.token_hex(4)}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server() -> Iterator[dict[str, Any]]:
+    """fakesnow's Snowflake server on 127.0.0.1, spoken to by the real connector."""
+    import fakesnow
+
+    with fakesnow.server(host="127.0.0.1") as kwargs:
+        yield kwargs
+
+
+@pytest.fixture
+def snowflake_url(fakesnow_server: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh schema on fakesnow, as a snowflake:// URL (password via SNOWFLAKE_PASSWORD)."""
+    import snowflake.connector
+
+    schema = f"S_{secrets.token_hex(4).upper()}"
+    conn = snowflake.connector.connect(**fakesnow_server)
+    try:
+        conn.cursor().execute("CREATE DATABASE IF NOT EXISTS GCX")
+        conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS GCX.{schema}")
+    finally:
+        conn.close()
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", "snow")
+    port = fakesnow_server["port"]
+    return (
+        f"snowflake://fake@fakesnow/GCX/{schema}?warehouse=W&role=R"
+        f"&host=127.0.0.1&port={port}&protocol=http"
+    )
+
+
+SINKS = ["local", "s3", "duckdb"]
+
+
+@pytest.fixture(params=SINKS)
+def target(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[FileTarget | WarehouseTarget]:
+    kind = request.param
+    if kind == "local":
+        yield FileTarget(kind, open_file_sink(tmp_path / "out"))
+    elif kind == "s3":
+        bucket = request.getfixturevalue("s3_bucket")
+        yield FileTarget(kind, open_file_sink(f"s3://{bucket}/exports"))
+    else:
+        url = (
+            f"duckdb://{tmp_path}/wh.duckdb"
+            if kind == "duckdb"
+            else request.getfixturevalue("snowflake_url")
+        )
+        wh = open_warehouse(url)
+        try:
+            yield WarehouseTarget(kind, wh)
+        finally:
+            wh.close()
