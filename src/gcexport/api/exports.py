@@ -1,0 +1,111 @@
+"""Reporting (view) exports: create, poll the listing, download the CSV, delete (REFERENCE.md §7).
+
+There is no GET-by-id for exports (§7), so polling reads the listing and matches the id.
+
+Example::
+
+    result = run_export(client, ReportExportRequest(name="q", view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW",
+                                                    interval=iv))
+    result.csv, result.job["status"]
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from gcexport.api.paging import PollPolicy, iter_numbered_pages
+from gcexport.client import GenesysClient
+from gcexport.errors import ApiError, DataError, JobFailedError
+from gcexport.models import ReportExportRequest
+
+__all__ = ["EXPORTS_PATH", "ExportResult", "run_export"]
+
+log = logging.getLogger(__name__)
+
+EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
+EXPORT_PATH = EXPORTS_PATH + "/{exportId}"
+DOWNLOAD_ENDPOINT = "{downloadUrl}"
+DONE = "COMPLETED"
+# COMPLETED_WITH_PARTIAL_RESULTS would be silently less data, so it fails like FAILED (§7).
+FAILED = frozenset({"FAILED", "CANCELLED", "CANCELLING", "COMPLETED_WITH_PARTIAL_RESULTS"})
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The downloaded file and the export job's final description."""
+
+    csv: bytes
+    job: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"ExportResult(id={self.job.get('id')!r}, bytes={len(self.csv)})"
+
+
+def run_export(
+    client: GenesysClient,
+    request: ReportExportRequest,
+    *,
+    poll: PollPolicy | None = None,
+    delete: bool = True,
+) -> ExportResult:
+    """Create the export, wait for it, download its file and (by default) delete it."""
+    created = client.request("POST", EXPORTS_PATH, json=request.to_api()).json()
+    export_id = created.get("id") if isinstance(created, dict) else None
+    if not isinstance(export_id, str):
+        raise DataError(f"{EXPORTS_PATH} created an export but returned no id")
+    job = _wait(client, export_id, poll or PollPolicy())
+    url = job.get("downloadUrl")
+    if not isinstance(url, str) or not url:
+        raise DataError(f"export {export_id} is {DONE} but has no downloadUrl")
+    content = client.download(url, endpoint=DOWNLOAD_ENDPOINT).raw
+    if delete:
+        _delete(client, export_id)
+    return ExportResult(csv=content, job=job)
+
+
+def _wait(client: GenesysClient, export_id: str, poll: PollPolicy) -> dict[str, Any]:
+    job = _find(client, export_id)
+    for wait in poll.intervals():
+        if _finished(export_id, job):
+            return job
+        client.clock.sleep(wait)
+        job = _find(client, export_id)
+    if _finished(export_id, job):
+        return job
+    raise JobFailedError(
+        f"export {export_id} still {job.get('status')} after {poll.timeout:.0f}s of polling",
+        job_id=export_id, state="TIMED_OUT", endpoint=EXPORTS_PATH,
+    )  # fmt: skip
+
+
+def _finished(export_id: str, job: dict[str, Any]) -> bool:
+    status = str(job.get("status"))
+    if status in FAILED:
+        reason = job.get("exportErrorMessagesType") or "no error type given"
+        raise JobFailedError(
+            f"reporting export {export_id} ended {status}: {reason}",
+            job_id=export_id, state=status, endpoint=EXPORTS_PATH,
+        )  # fmt: skip
+    return status == DONE
+
+
+def _find(client: GenesysClient, export_id: str) -> dict[str, Any]:
+    for page in iter_numbered_pages(client, EXPORTS_PATH, page_size=100):
+        for job in page.items:
+            if job.get("id") == export_id:
+                return job
+    raise DataError(f"export {export_id} is missing from {EXPORTS_PATH} right after being created")
+
+
+def _delete(client: GenesysClient, export_id: str) -> None:
+    # Deleting is housekeeping; REFERENCE.md §7 lists no DELETE, so a 404/405 only gets logged.
+    try:
+        client.request("DELETE", f"{EXPORTS_PATH}/{export_id}", endpoint=EXPORT_PATH)
+    except ApiError as exc:
+        if exc.status not in (404, 405):
+            raise
+        log.info(
+            "export %s could not be deleted (%s); it expires on its own", export_id, exc.status
+        )

@@ -1,0 +1,181 @@
+"""`GenesysClient`: one thread-safe HTTP client per set of credentials (auth, retries, budget).
+
+Example::
+
+    with GenesysClient(api_url=..., login_url=..., client_id=..., client_secret=SecretStr(...)) as client:
+        page = client.request("GET", "/api/v2/routing/queues", params={"pageSize": 500})
+        page.items, page.context.correlation_id
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import SecretStr
+
+from gcexport.client.auth import ClientCredentialsAuth
+from gcexport.client.budget import RequestBudget
+from gcexport.client.failures import CORRELATION_HEADER, error_for_response, network_error
+from gcexport.client.records import Page, PageContext, RequestRecord, RetryPolicy
+from gcexport.client.retry import ENDPOINT_KEY, STATS_KEY, AttemptStats, RetryTransport
+from gcexport.clock import Clock, SystemClock
+from gcexport.errors import DataError
+
+__all__ = ["GenesysClient"]
+
+_RATELIMIT_PREFIX = "inin-ratelimit-"
+_NO_AUTH = httpx.Auth()  # the base flow sends the request unchanged
+
+
+class GenesysClient:
+    """Talks to one Genesys org: every request is authenticated, budgeted, retried and recorded.
+
+    `requests_per_minute` is this tool's share of the org's budget, shared by every thread that
+    uses this client. `on_request` sees every HTTP attempt (token calls and retries included).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        login_url: str,
+        client_id: str,
+        client_secret: SecretStr,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: float = 240,
+        on_request: Callable[[RequestRecord], None] | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 16,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.budget = RequestBudget(requests_per_minute, clock=self.clock)
+        inner = transport or httpx.HTTPTransport(
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
+        )
+        self._auth = ClientCredentialsAuth(
+            login_url, client_id, client_secret, clock=self.clock, timeout=timeout
+        )
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/"),
+            transport=RetryTransport(
+                inner,
+                policy=retry or RetryPolicy(),
+                budget=self.budget,
+                clock=self.clock,
+                on_request=on_request,
+            ),
+            auth=self._auth,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+        )
+        self.api_url = api_url
+
+    @property
+    def tokens_fetched(self) -> int:
+        """How many access tokens this client has requested so far."""
+        return self._auth.fetched
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        endpoint: str | None = None,
+        items_key: str | None = None,
+    ) -> Page:
+        """Send one request (retried as needed) and return it as a `Page`; errors raise.
+
+        `endpoint` is the path template for records and errors (defaults to `path`);
+        `items_key` names the list in the body that becomes `Page.items`.
+        """
+        template = endpoint or path
+        content = None if json is None else orjson.dumps(json)
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            response = self._http.request(
+                method,
+                path,
+                params=params,
+                content=content,
+                headers=headers,
+                extensions={ENDPOINT_KEY: template},
+            )
+        except httpx.TransportError as exc:  # the retry transport translates these; belt and braces
+            raise network_error(exc, request=exc.request) from None
+        error = error_for_response(response, endpoint=template)
+        if error is not None:
+            raise error
+        return _page(response, template, items_key)
+
+    def download(self, url: str, *, endpoint: str) -> Page:
+        """GET an export's downloadUrl through the same budget and retries, following redirects.
+
+        The bearer token is only sent to the API host; a foreign host (a signed storage URL)
+        gets no Authorization header.
+        """
+        target = self._http.base_url.join(url)
+        auth = self._auth if target.host == self._http.base_url.host else _NO_AUTH
+        response = self._http.request(
+            "GET", target, auth=auth, follow_redirects=True, extensions={ENDPOINT_KEY: endpoint}
+        )
+        error = error_for_response(response, endpoint=endpoint)
+        if error is not None:
+            raise error
+        return _page(response, endpoint, None)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GenesysClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"GenesysClient(api_url={self.api_url!r}, budget={self.budget!r})"
+
+
+def _page(response: httpx.Response, endpoint: str, items_key: str | None) -> Page:
+    stats = response.extensions.get(STATS_KEY) or AttemptStats(1, 0.0)
+    context = PageContext(
+        endpoint=endpoint,
+        status=response.status_code,
+        correlation_id=response.headers.get(CORRELATION_HEADER),
+        attempts=stats.attempts,
+        waited_s=stats.waited_s,
+        bytes=len(response.content),
+        ratelimit={
+            k: v for k, v in response.headers.items() if k.lower().startswith(_RATELIMIT_PREFIX)
+        },
+    )
+    items: list[dict[str, Any]] = []
+    if items_key is not None:
+        items = _items(response.content, items_key, endpoint)
+    return Page(items=items, raw=response.content, context=context)
+
+
+def _items(raw: bytes, key: str, endpoint: str) -> list[dict[str, Any]]:
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise DataError(f"{endpoint} answered with a body that is not JSON: {exc}") from None
+    value = body.get(key, []) if isinstance(body, dict) else None
+    if not isinstance(value, list):
+        raise DataError(f"{endpoint} answered without a list in {key!r}")
+    return value
