@@ -1,0 +1,205 @@
+"""The `Emulator`: gate (tokens, rate limit, faults) in front of the route table, served as an httpx transport."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from gcexport.emulator import aggregates, details, exports, jobs, lookups
+from gcexport.emulator.backend import Backend, ClockLike
+from gcexport.emulator.config import EmulatorConfig
+from gcexport.emulator.dataset import view_at
+from gcexport.emulator.gate import FaultPlan, RateLimiter, Tokens
+from gcexport.emulator.http import Call, Reply, Routes
+from gcexport.emulator.problems import ApiError, bad_credentials, server_error, too_many_requests
+from gcexport.emulator.wire import dumps, to_ms
+
+TOKEN_PATH = "/oauth/token"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the emulator saw; `status` is 0 when the connection was dropped."""
+
+    method: str
+    path: str
+    status: int
+    token_id: str | None
+    dropped: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How to answer: a reply, or drop the connection; `slow` asks the server to delay first."""
+
+    reply: Reply | None
+    slow: bool = False
+
+
+class Truth:
+    """Ground truth for tests and parity checks, read straight from the dataset."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    def conversations(
+        self, start: datetime, end: datetime, *, ended_before: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Conversations with conversationStart in [start, end) as served at emulator-now, with attributes.
+
+        Live ones are truncated at now; `ended_before` keeps only those ended by then (a job's watermark).
+        """
+        now = self._backend.now_ms()
+        cap = to_ms(ended_before) if ended_before else None
+        refs = self._backend.dataset.iter_refs(to_ms(start), to_ms(end), now)
+        return [
+            view_at(d, i, now, attributes=True) for d, i in refs if cap is None or d.ends[i] <= cap
+        ]
+
+    def queues(self) -> list[dict[str, Any]]:
+        return [q.entity() for q in self._backend.org.queues]
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user, whatever the state."""
+        return [dict(u) for u in self._backend.org.users]
+
+    def wrapup_codes(self) -> list[dict[str, Any]]:
+        return [dict(w) for w in self._backend.org.wrapups]
+
+
+class Emulator:
+    """A Genesys Cloud org in a box: API and login routes, rate limits, seeded faults.
+
+    Example::
+
+        emu = Emulator(EmulatorConfig(seed=1, now=datetime(2026, 3, 2, tzinfo=timezone.utc)))
+        client = httpx.Client(transport=emu.transport(), base_url="https://api.example")
+    """
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, clock: ClockLike | None = None
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.backend = Backend(self.config, clock)
+        self.clock = self.backend.clock
+        self.tokens = Tokens(self.config)
+        self.limiter = RateLimiter(self.config.rate_limit)
+        self.faults = FaultPlan(self.config)
+        self.requests: list[RequestRecord] = []
+        self.truth = Truth(self.backend)
+        self.jobs = jobs.JobBook(self.backend)
+        self.routes = Routes()
+        self._lock = threading.Lock()
+        self._register()
+
+    def _register(self) -> None:
+        lookups.add_routes(self.routes, self.backend.org)
+        jobs.add_routes(self.routes, self.jobs, self.faults.job_fails)
+        details.add_routes(self.routes, self.backend)
+        aggregates.add_routes(self.routes, self.backend)
+        exports.add_routes(self.routes, exports.ExportBook(self.backend))
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every issued token; their next use gets 401 bad.credentials."""
+        self.tokens.revoke_all()
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport serving API and login routes whatever the host name."""
+        return _Transport(self)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one httpx request in-process (drops raise httpx.RemoteProtocolError)."""
+        outcome = self.respond(
+            request.method,
+            request.url.path,
+            request.url.query.decode(),
+            request.headers,
+            request.read(),
+        )
+        if outcome.slow:
+            sleep = getattr(self.clock, "sleep", None)
+            if callable(sleep):
+                sleep(self.config.slow_seconds)
+        if outcome.reply is None:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        reply = outcome.reply
+        headers = (
+            {"Content-Type": reply.content_type, **reply.headers}
+            if reply.body
+            else dict(reply.headers)
+        )
+        return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)
+
+    def respond(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Outcome:
+        """The transport-neutral core both the in-process transport and the HTTP server call."""
+        call = Call.build(method, path, query, body)
+        fault = self.faults.draw(login=call.path == TOKEN_PATH)
+        if fault == "drop":
+            self._record(call, 0, dropped=True)
+            return Outcome(None)
+        mono = self.clock.monotonic()
+        reply, count, reset = self._answer(call, headers, fault, mono)
+        reply.headers = {
+            "ININ-Correlation-Id": str(uuid.uuid4()), "inin-ratelimit-count": str(count),
+            "inin-ratelimit-allowed": str(self.config.rate_limit), "inin-ratelimit-reset": str(reset), **reply.headers,
+        }  # fmt: skip
+        self._record(call, reply.status, dropped=False)
+        return Outcome(reply, slow=fault == "slow")
+
+    def _answer(
+        self, call: Call, headers: Mapping[str, str], fault: str | None, mono: float
+    ) -> tuple[Reply, int, int]:
+        if fault == "5xx":
+            return _error_reply(server_error(self.faults.server_status())), 0, 60
+        if call.path == TOKEN_PATH and call.method == "POST":
+            return self.tokens.issue(headers.get("authorization"), call.body, mono), 0, 60
+        if fault == "revoke":
+            self.revoke_tokens()
+        token = self.tokens.check(headers.get("authorization"), mono)
+        if token is None:
+            return _error_reply(bad_credentials()), 0, 60
+        call.token_id = token.id
+        admitted, count, reset = self.limiter.admit(token.id, mono)
+        if not admitted:
+            return _error_reply(too_many_requests(self.config.rate_limit, reset)), count, reset
+        if fault == "429":
+            return (
+                _error_reply(too_many_requests(self.config.rate_limit, 1 + int(mono) % 3)),
+                count,
+                reset,
+            )
+        return self._route(call), count, reset
+
+    def _route(self, call: Call) -> Reply:
+        try:
+            return self.routes.resolve(call)(call)
+        except ApiError as error:
+            return _error_reply(error)
+
+    def _record(self, call: Call, status: int, *, dropped: bool) -> None:
+        with self._lock:
+            self.requests.append(
+                RequestRecord(call.method, call.path, status, call.token_id, dropped)
+            )
+
+
+def _error_reply(error: ApiError) -> Reply:
+    return Reply(error.status, dumps(error.body()), dict(error.headers))
+
+
+class _Transport(httpx.BaseTransport):
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._emulator.handle(request)

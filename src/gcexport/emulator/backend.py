@@ -1,0 +1,58 @@
+"""Emulator state without HTTP: the clock, the org, the conversation dataset and the data watermark."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+from gcexport.emulator.config import EmulatorConfig
+from gcexport.emulator.dataset import Dataset
+from gcexport.emulator.org import Org, build_org
+from gcexport.emulator.wire import to_ms
+
+
+class ClockLike(Protocol):
+    """Any clock with an aware-UTC `now()` and a `monotonic()` (gcexport's FakeClock fits)."""
+
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+
+class RealClock:
+    """Wall time, or a frozen `now` with real monotonic time."""
+
+    def __init__(self, frozen: datetime | None = None) -> None:
+        self._frozen = frozen
+
+    def now(self) -> datetime:
+        return self._frozen or datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def __repr__(self) -> str:
+        return f"RealClock(frozen={self._frozen!r})"
+
+
+class Backend:
+    """Shared state every route reads: configuration, clock, org and conversations."""
+
+    def __init__(self, config: EmulatorConfig, clock: ClockLike | None) -> None:
+        self.config = config
+        self.clock: ClockLike = clock or RealClock(config.now)
+        self.org: Org = build_org(config.seed)
+        self.dataset = Dataset(
+            config.seed, self.org, config.conversations_per_day,
+            weekly=config.weekly_curve, cached_days=config.cached_days,
+        )  # fmt: skip
+
+    def now_ms(self) -> int:
+        """The emulator's "now" in epoch milliseconds."""
+        return to_ms(self.clock.now())
+
+    def watermark_ms(self) -> int:
+        """`dataAvailabilityDate`: now minus the configured lag, whole seconds (§10)."""
+        mark = self.now_ms() - int(self.config.availability_lag.total_seconds() * 1000)
+        return mark - mark % 1000

@@ -1,0 +1,196 @@
+"""Asynchronous details jobs (REFERENCE.md §5): submit, status on the emulator clock, cursor results, delete.
+
+Job results follow the documented overlap semantics (a conversation's lifetime overlaps the
+interval) and are capped at the watermark: a conversation is served only once it has ENDED at or
+before `dataAvailabilityDate` (taken at submission), always in its final version.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import uuid
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcexport.emulator.backend import Backend
+from gcexport.emulator.dataset import view_at
+from gcexport.emulator.details import Selection, parse_selection
+from gcexport.emulator.http import Call, Reply, Routes
+from gcexport.emulator.problems import bad_request, not_found
+from gcexport.emulator.wire import DAY_MS, floor_day, iso, iso_seconds
+
+
+@dataclass
+class Job:
+    """One submitted job and, once fulfilled, the (day, indexes) it serves."""
+
+    id: str
+    selection: Selection
+    limit: int | None
+    start_of_day: bool
+    submitted_mono: float
+    submitted_ms: int
+    watermark: int
+    fail: bool
+    cancelled: bool = False
+    picked: list[tuple[int, array[int]]] | None = None
+    total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class JobBook:
+    """All jobs of one emulator, advanced lazily from the clock whenever someone looks."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.jobs: dict[str, Job] = {}
+
+    def submit(self, body: dict[str, Any], *, fail: bool) -> Job:
+        selection = parse_selection(body)
+        limit = body.get("limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise bad_request("The limit must be a positive integer.")
+        b = self.backend
+        job = Job(str(uuid.uuid4()), selection, limit, bool(body.get("startOfDayIntervalMatching")),
+                  b.clock.monotonic(), b.now_ms(), b.watermark_ms(), fail)  # fmt: skip
+        self.jobs[job.id] = job
+        return job
+
+    def state(self, job: Job) -> str:
+        cfg, elapsed = self.backend.config, self.backend.clock.monotonic() - job.submitted_mono
+        if job.cancelled:
+            return "CANCELLED"
+        if elapsed < cfg.job_queued_seconds:
+            return "QUEUED"
+        done_at = cfg.job_queued_seconds + cfg.job_pending_seconds
+        if elapsed < done_at:
+            return "PENDING"
+        if job.fail:
+            return "FAILED"
+        return "EXPIRED" if elapsed >= done_at + cfg.job_expiry_seconds else "FULFILLED"
+
+    def status(self, job: Job) -> dict[str, Any]:
+        cfg, state = self.backend.config, self.state(job)
+        done = job.submitted_ms + int((cfg.job_queued_seconds + cfg.job_pending_seconds) * 1000)
+        body: dict[str, Any] = {"state": state}
+        if state == "FAILED":
+            body["errorMessage"] = (
+                "The analytics query failed to complete. Please resubmit the job."
+            )
+        body["submissionDate"] = iso(job.submitted_ms)
+        if state in ("FULFILLED", "FAILED", "EXPIRED"):
+            body["completionDate"] = iso(done)
+        if state in ("FULFILLED", "EXPIRED"):
+            body["expirationDate"] = iso(done + int(cfg.job_expiry_seconds * 1000))
+        return body
+
+    def pick(self, job: Job) -> None:
+        """Choose the job's conversations once: overlap (or start-of-day) matching, filters, watermark, limit."""
+        with job.lock:
+            if job.picked is not None:
+                return
+            sel, mark, dataset = job.selection, job.watermark, self.backend.dataset
+            first = floor_day(sel.start) if job.start_of_day else floor_day(sel.start) - DAY_MS
+            picked: list[tuple[int, array[int]]] = []
+            total = 0
+            for day, index in dataset.iter_refs(first, sel.end, mark):
+                end = day.ends[index]
+                if end > mark or (not job.start_of_day and end < sel.start):
+                    continue
+                if sel.filtered and not sel.matches(view_at(day, index, mark, attributes=True)):
+                    continue
+                if not picked or picked[-1][0] != day.day_start:
+                    picked.append((day.day_start, array("l")))
+                picked[-1][1].append(index)
+                total += 1
+                if job.limit is not None and total >= job.limit:
+                    break
+            job.picked, job.total = picked, total
+
+    def page(self, job: Job, offset: int, size: int) -> bytes:
+        """Conversations [offset, offset+size) as one results page."""
+        self.pick(job)
+        assert job.picked is not None
+        chunks: list[bytes] = []
+        skip, want = offset, size
+        for day_start, indexes in job.picked:
+            if skip >= len(indexes):
+                skip -= len(indexes)
+                continue
+            day = self.backend.dataset.day(day_start)
+            chunks += [day.records[i] for i in indexes[skip : skip + want]]
+            want, skip = size - len(chunks), 0
+            if want <= 0:
+                break
+        body = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
+        if offset + len(chunks) < job.total:
+            body += b'"cursor":"' + _cursor(job.id, offset + len(chunks)).encode() + b'",'
+        return body + b'"dataAvailabilityDate":"' + iso_seconds(job.watermark).encode() + b'"}'
+
+
+def _cursor(job_id: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{job_id}:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(job_id: str, cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        owner, offset = (
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().rsplit(":", 1)
+        )
+        value = int(offset)
+    except (ValueError, binascii.Error):
+        owner, value = "", -1
+    if owner != job_id or value < 0:
+        raise bad_request(f"The cursor [{cursor}] is not valid for this job.")
+    return value
+
+
+def add_routes(routes: Routes, book: JobBook, draw_job_failure: Any) -> None:
+    """Register submit, availability, status, results and delete."""
+    backend = book.backend
+
+    def job_of(call: Call) -> Job:
+        job = book.jobs.get(call.params["jobId"])
+        if job is None or job.cancelled:
+            raise not_found()
+        return job
+
+    def post_job(call: Call) -> Reply:
+        job = book.submit(call.json(), fail=draw_job_failure())
+        return Reply.json({"jobId": job.id}, 202)
+
+    def get_availability(call: Call) -> Reply:
+        return Reply.json({"dataAvailabilityDate": iso_seconds(backend.watermark_ms())})
+
+    def get_status(call: Call) -> Reply:
+        body = book.status(job_of(call))
+        return Reply.json(body, 202 if body["state"] in ("QUEUED", "PENDING") else 200)
+
+    def get_results(call: Call) -> Reply:
+        job = job_of(call)
+        state = book.state(job)
+        if state == "EXPIRED":
+            raise not_found()
+        if state != "FULFILLED":
+            raise bad_request(f"Results are not available for a job in state {state}.")
+        size = call.int_arg("pageSize", min(1000, backend.config.job_page_size_max))
+        if not 1 <= size <= backend.config.job_page_size_max:
+            raise bad_request(
+                f"The page size must be between 1 and {backend.config.job_page_size_max}."
+            )
+        return Reply(200, book.page(job, _offset(job.id, call.arg("cursor")), size))
+
+    def delete_job(call: Call) -> Reply:
+        job_of(call).cancelled = True
+        return Reply(204)
+
+    routes.add("POST", "/api/v2/analytics/conversations/details/jobs", post_job)
+    routes.add("GET", "/api/v2/analytics/conversations/details/jobs/availability", get_availability)
+    routes.add("GET", "/api/v2/analytics/conversations/details/jobs/{jobId}", get_status)
+    routes.add("GET", "/api/v2/analytics/conversations/details/jobs/{jobId}/results", get_results)
+    routes.add("DELETE", "/api/v2/analytics/conversations/details/jobs/{jobId}", delete_job)

@@ -1,0 +1,64 @@
+"""Lookup listings (queues, users, wrap-up codes) in the entity-listing envelope (REFERENCE.md §8)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gcexport.emulator.http import Call, Reply
+from gcexport.emulator.org import Org
+from gcexport.emulator.problems import bad_request, invalid_value
+
+MAX_PAGE_SIZE = 500
+_USER_STATES = ("active", "inactive", "deleted", "any")
+
+
+def listing(call: Call, entities: list[dict[str, Any]], *, extra_query: str = "") -> dict[str, Any]:
+    """Slice `entities` by pageSize/pageNumber and wrap them with the envelope and its URIs."""
+    size, number = call.int_arg("pageSize", 25), call.int_arg("pageNumber", 1)
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise bad_request(f"The page size must be between 1 and {MAX_PAGE_SIZE}.")
+    if number < 1:
+        raise bad_request("The page number must be 1 or greater.")
+    pages = max(1, math.ceil(len(entities) / size))
+
+    def uri(page: int) -> str:
+        return f"{call.path}?pageSize={size}&pageNumber={page}{extra_query}"
+
+    body: dict[str, Any] = {
+        "entities": entities[(number - 1) * size : number * size], "pageSize": size, "pageNumber": number,
+        "total": len(entities), "firstUri": uri(1), "selfUri": uri(number),
+    }  # fmt: skip
+    if number < pages:
+        body["nextUri"] = uri(number + 1)
+    if number > 1:
+        body["previousUri"] = uri(number - 1)
+    body["lastUri"] = uri(pages)
+    body["pageCount"] = pages
+    return body
+
+
+def users(org: Org, state: str) -> list[dict[str, Any]]:
+    """Users in `state` (`any` = all, including inactive and deleted)."""
+    return [dict(u) for u in org.users if state == "any" or u["state"] == state]
+
+
+def add_routes(routes: Any, org: Org) -> None:
+    """Register GET queues, users and wrap-up codes."""
+
+    def get_queues(call: Call) -> Reply:
+        return Reply.json(listing(call, [q.entity() for q in org.queues]))
+
+    def get_users(call: Call) -> Reply:
+        state = call.arg("state", "active") or "active"
+        if state not in _USER_STATES:
+            raise invalid_value(state, "UserState", _USER_STATES)
+        extra = "" if state == "active" else f"&state={state}"
+        return Reply.json(listing(call, users(org, state), extra_query=extra))
+
+    def get_wrapups(call: Call) -> Reply:
+        return Reply.json(listing(call, [dict(w) for w in org.wrapups]))
+
+    routes.add("GET", "/api/v2/routing/queues", get_queues)
+    routes.add("GET", "/api/v2/users", get_users)
+    routes.add("GET", "/api/v2/routing/wrapupcodes", get_wrapups)
