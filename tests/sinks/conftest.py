@@ -84,7 +84,7 @@ def snowflake_url(fakesnow_server: dict[str, Any], monkeypatch: pytest.MonkeyPat
     )
 
 
-SINKS = ["local", "s3", "duckdb"]
+SINKS = ["local", "s3", "duckdb", "snowflake"]
 
 
 @pytest.fixture(params=SINKS)

@@ -72,7 +72,7 @@ class WarehouseTarget:
             r[0]
             for r in self.wh.query(
                 "SELECT column_name FROM information_schema.columns WHERE lower(table_name) = "
-                f"'{table}' ORDER BY ordinal_position"
+                f"'{table}' AND table_schema = CURRENT_SCHEMA() ORDER BY ordinal_position"
             )
         ]
         cols = ", ".join(f'"{n}"' for n in names)
