@@ -121,6 +121,7 @@ class Emulator:
             request.url.query.decode(),
             request.headers,
             request.read(),
+            base_url=f"{request.url.scheme}://{request.url.netloc.decode()}",
         )
         if outcome.slow:
             sleep = getattr(self.clock, "sleep", None)
@@ -139,10 +140,17 @@ class Emulator:
         return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)
 
     def respond(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        base_url: str = "",
     ) -> Outcome:
         """The transport-neutral core both the in-process transport and the HTTP server call."""
-        call = Call.build(method, path, query, body)
+        call = Call.build(method, path, query, body, base_url)
         fault = self.faults.draw(login=call.path == TOKEN_PATH)
         if fault == "drop":
             self._record(call, 0, dropped=True)

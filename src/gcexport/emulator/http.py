@@ -21,16 +21,15 @@ class Call:
     query: dict[str, list[str]]
     body: bytes
     token_id: str | None = None
+    base_url: str = ""
     params: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, method: str, path: str, query_string: str, body: bytes) -> Call:
-        return cls(
-            method.upper(),
-            path.rstrip("/") or "/",
-            parse_qs(query_string, keep_blank_values=True),
-            body,
-        )
+    def build(
+        cls, method: str, path: str, query_string: str, body: bytes, base_url: str = ""
+    ) -> Call:
+        query = parse_qs(query_string, keep_blank_values=True)
+        return cls(method.upper(), path.rstrip("/") or "/", query, body, base_url=base_url)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """One query parameter (comma-joined lists stay joined)."""

@@ -27,14 +27,13 @@ def listing(call: Call, entities: list[dict[str, Any]], *, extra_query: str = ""
 
     body: dict[str, Any] = {
         "entities": entities[(number - 1) * size : number * size], "pageSize": size, "pageNumber": number,
-        "total": len(entities), "firstUri": uri(1), "selfUri": uri(number),
+        "total": len(entities),
     }  # fmt: skip
     if number < pages:
         body["nextUri"] = uri(number + 1)
     if number > 1:
         body["previousUri"] = uri(number - 1)
-    body["lastUri"] = uri(pages)
-    body["pageCount"] = pages
+    body.update(firstUri=uri(1), lastUri=uri(pages), selfUri=uri(number), pageCount=pages)
     return body
 
 

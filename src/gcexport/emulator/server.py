@@ -22,7 +22,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        outcome = self.server.emulator.respond(self.command, path, query, headers, body)
+        base = f"http://{headers.get('host', self.server.base_host)}"
+        outcome = self.server.emulator.respond(
+            self.command, path, query, headers, body, base_url=base
+        )
         if outcome.slow:
             time.sleep(
                 self.server.emulator.config.slow_seconds
@@ -53,6 +56,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
         super().__init__(address, _Handler)
+        self.base_host = f"{self.server_address[0]!s}:{self.server_address[1]}"
 
 
 class EmulatorServer:

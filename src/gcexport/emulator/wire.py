@@ -89,3 +89,19 @@ def dumps(value: Any) -> bytes:
 def loads(data: bytes | str) -> Any:
     """Parse JSON bytes."""
     return orjson.loads(data)
+
+
+@lru_cache(maxsize=4096)
+def _day_ms(date: str) -> int:
+    return to_ms(datetime.fromisoformat(date).replace(tzinfo=timezone.utc))
+
+
+def iso_to_ms(text: str) -> int:
+    """Fast inverse of `iso` for the exact `YYYY-MM-DDTHH:MM:SS.mmmZ` form this emulator writes."""
+    return (
+        _day_ms(text[:10])
+        + int(text[11:13]) * 3_600_000
+        + int(text[14:16]) * 60_000
+        + int(text[17:19]) * 1000
+        + int(text[20:23])
+    )
