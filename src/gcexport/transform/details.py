@@ -1,0 +1,246 @@
+"""Conversation detail pages → the six detail tables, vectorised with Arrow's JSON reader.
+
+A page (query response or job-results page, REFERENCE.md §3.4 / §5.3) is parsed once by
+`pyarrow.json` against the known nested schema (`spec.py`); unknown fields are inferred by the
+reader, kept in `extra` and reported as drift. Child tables are exploded with `list_flatten` /
+`list_parent_indices` and carry their parent keys::
+
+    result = flatten_conversation_pages([page.raw for page in pages], source="details_job")
+    result.tables["segments"].num_rows, result.drift
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from gcexport.errors import DataError
+from gcexport.transform.columns import DriftField, Level, member, parse_timestamps, read_type
+from gcexport.transform.fallback import fallback_type, sanitize
+from gcexport.transform.jsontext import to_json_text
+from gcexport.transform.schemas import (
+    DETAIL_SCHEMAS,
+    SKIP_CONVERSATION,
+    SKIP_PARTICIPANT,
+    SKIP_SESSION,
+)
+from gcexport.transform.spec import CONVERSATION, FLOW, METRIC, PARTICIPANT, SEGMENT, SESSION
+
+READ_SCHEMA = pa.schema([("conversations", pa.list_(read_type(CONVERSATION)))])
+FALLBACK_SCHEMA = pa.schema([("conversations", pa.list_(fallback_type(CONVERSATION)))])
+FALLBACK_SCHEMA = pa.schema([("conversations", pa.list_(fallback_type(CONVERSATION)))])
+_SEQ = itertools.count()
+_SEQ_LOCK = threading.Lock()
+
+
+@dataclass
+class FlatResult:
+    """The detail tables of a batch of conversations, and the unknown fields met on the way."""
+
+    tables: dict[str, pa.Table]
+    drift: list[DriftField] = field(default_factory=list)
+
+
+def flatten_conversation_pages(raw_pages: Sequence[bytes], *, source: str) -> FlatResult:
+    """Flatten raw response bodies (`{"conversations": [...], ...}`) — the fast path."""
+    lines = [_one_line(page, i) for i, page in enumerate(raw_pages)]
+    try:
+        conversations = _read(lines, READ_SCHEMA)
+    except pa.ArrowInvalid:
+        # A known field of another type, or an unknown one whose type varies: take the slow path.
+        try:
+            conversations = _read([_sanitized(line, source) for line in lines], FALLBACK_SCHEMA)
+        except pa.ArrowInvalid as exc:
+            raise DataError(f"conversation pages from {source} cannot be read: {exc}") from exc
+    return _flatten(conversations, source=source)
+
+
+def _read(lines: list[bytes], schema: pa.Schema) -> pa.StructArray:
+    """Parse pages (one per line) in one block, so inferred unknown fields agree across pages."""
+    body = b"\n".join(lines) + b"\n"
+    options = pj.ReadOptions(use_threads=False, block_size=len(body) + 1)
+    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    table = pj.read_json(io.BytesIO(body), read_options=options, parse_options=parse)
+    return pc.list_flatten(table.column("conversations").combine_chunks())
+
+
+def _sanitized(line: bytes, source: str) -> bytes:
+    try:
+        page = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise DataError(f"a conversation page from {source} is not valid JSON: {exc}") from exc
+    conversations = page.get("conversations") if isinstance(page, dict) else None
+    if not isinstance(conversations, (list, type(None))):
+        raise DataError(f"a conversation page from {source} has 'conversations' that is not a list")
+    cleaned = [sanitize(c, CONVERSATION) for c in conversations or []]
+    return orjson.dumps({"conversations": cleaned})
+
+
+def flatten_conversations(conversations: Sequence[dict[str, Any]], *, source: str) -> FlatResult:
+    """Flatten parsed conversation dicts (serialised once with orjson, then the same fast path)."""
+    return flatten_conversation_pages(
+        [orjson.dumps({"conversations": list(conversations)})], source=source
+    )
+
+
+def _one_line(page: bytes, index: int) -> bytes:
+    """The JSON reader wants one object per line: re-serialise pretty-printed pages."""
+    page = page.strip()
+    if b"\n" not in page:
+        return page
+    try:
+        return orjson.dumps(orjson.loads(page))
+    except orjson.JSONDecodeError as exc:
+        raise DataError(f"conversation page {index} is not valid JSON: {exc}") from exc
+
+
+def _next_seqs(count: int) -> pa.Array:
+    """Process-unique, increasing numbers telling apart fetched versions of one conversation."""
+    with _SEQ_LOCK:
+        first = next(_SEQ)
+        for _ in range(count - 1):
+            next(_SEQ)
+    return pa.array(np.arange(first, first + count, dtype=np.int64))
+
+
+class _Keys:
+    """Parent-key columns of one level, ready to be repeated for its children."""
+
+    def __init__(self, columns: dict[str, pa.Array]) -> None:
+        self.columns = columns
+
+    def take(self, parents: pa.Array) -> _Keys:
+        return _Keys({name: pc.take(col, parents) for name, col in self.columns.items()})
+
+    def plus(self, **more: pa.Array) -> _Keys:
+        return _Keys({**self.columns, **more})
+
+
+def _flatten(conversations: pa.StructArray, *, source: str) -> FlatResult:
+    tables: dict[str, pa.Table] = {}
+    drift: list[DriftField] = []
+    conv = Level("conversations", "")
+    start, bad_start = parse_timestamps(member(conversations, "conversationStart"))
+    if bad_start is not None:
+        conv._keep_unknown(bad_start, "conversationStart")
+    keys = _Keys(
+        {
+            "conversation_id": member(conversations, "conversationId"),
+            "conversation_start": start,
+            "fetch_seq": _next_seqs(len(conversations)),
+        }
+    )
+    conv.add_fields(conversations, CONVERSATION, skip=SKIP_CONVERSATION)
+    conv.columns["source"] = pa.array(
+        np.full(len(conversations), source, dtype=object), pa.string()
+    )
+    tables["conversations"] = _table(conv, keys)
+    drift += conv.drift
+    parts, part_parent = _explode(conversations, "participants")
+    part_keys = keys.take(part_parent).plus(participant_id=member(parts, "participantId"))
+    drift += _add(tables, "participants", parts, PARTICIPANT, SKIP_PARTICIPANT, part_keys)
+    tables["participant_attributes"] = _attributes(parts, part_keys)
+    sessions, sess_parent = _explode(parts, "sessions")
+    sess_keys = part_keys.take(sess_parent).plus(session_id=member(sessions, "sessionId"))
+    drift += _add_sessions(tables, sessions, sess_keys)
+    drift += _add_indexed(tables, "segments", sessions, "segments", SEGMENT, sess_keys)
+    drift += _add_indexed(tables, "session_metrics", sessions, "metrics", METRIC, sess_keys)
+    return FlatResult(tables, drift)
+
+
+def _explode(parents: pa.StructArray, name: str) -> tuple[pa.StructArray, pa.Array]:
+    lists = member(parents, name)
+    return pc.list_flatten(lists), pc.list_parent_indices(lists)
+
+
+def _positions(parents: pa.StructArray, name: str) -> pa.Array:
+    """Index of each flattened child within its parent's list (0, 1, 2, … per parent)."""
+    lists = member(parents, name)
+    offsets = lists.offsets.to_numpy()
+    parent = pc.list_parent_indices(lists).to_numpy()
+    return pa.array(np.arange(len(parent), dtype=np.int64) + offsets[0] - offsets[parent])
+
+
+def _add(
+    tables: dict[str, pa.Table],
+    name: str,
+    values: pa.StructArray,
+    spec: Any,
+    skip: frozenset[str],
+    keys: _Keys,
+) -> list[DriftField]:
+    level = Level(name, name + ".")
+    level.add_fields(values, spec, skip=skip)
+    tables[name] = _table(level, keys)
+    return level.drift
+
+
+def _add_sessions(
+    tables: dict[str, pa.Table], sessions: pa.StructArray, keys: _Keys
+) -> list[DriftField]:
+    level = Level("sessions", "sessions.")
+    level.add_fields(sessions, SESSION, skip=SKIP_SESSION)
+    level.add_fields(member(sessions, "flow"), FLOW, skip=frozenset(), prefix="flow_")
+    tables["sessions"] = _table(level, keys)
+    return level.drift
+
+
+def _add_indexed(
+    tables: dict[str, pa.Table],
+    name: str,
+    sessions: pa.StructArray,
+    member_name: str,
+    spec: Any,
+    keys: _Keys,
+) -> list[DriftField]:
+    children, parent = _explode(sessions, member_name)
+    index_name = "segment_index" if name == "segments" else "metric_index"
+    child_keys = keys.take(parent).plus(**{index_name: _positions(sessions, member_name)})
+    return _add(tables, name, children, spec, frozenset(), child_keys)
+
+
+def _attributes(parts: pa.StructArray, keys: _Keys) -> pa.Table:
+    """Participant `attributes` (job results only, §5.1) as long rows: one per (participant, key)."""
+    schema = DETAIL_SCHEMAS["participant_attributes"]
+    if "attributes" not in {f.name for f in parts.type}:
+        return schema.empty_table()
+    attrs = member(parts, "attributes")
+    if not pa.types.is_struct(attrs.type):
+        return schema.empty_table()
+    rows, names, values = [], [], []
+    for i, child in enumerate(attrs.type):
+        col = pc.struct_field(attrs, [i])
+        where = pc.indices_nonzero(col.is_valid())
+        rows.append(where)
+        names.append(pa.repeat(child.name, len(where)).cast(pa.string()))
+        text = col.take(where)
+        values.append(text if pa.types.is_string(text.type) else to_json_text(text))
+    if not rows:
+        return schema.empty_table()
+    row = pa.concat_arrays(rows)
+    order = pc.sort_indices(row)  # stable: keys stay in payload order within a participant
+    level = Level("participant_attributes", "")
+    level.columns = {
+        "name": pa.concat_arrays(names).take(order),
+        "value": pa.concat_arrays(values).take(order),
+    }
+    return _table(level, keys.take(row.take(order)))
+
+
+def _table(level: Level, keys: _Keys) -> pa.Table:
+    schema = DETAIL_SCHEMAS[level.table]
+    columns = {**keys.columns, **level.columns}
+    length = len(keys.columns["conversation_id"])
+    columns["partition_date"] = pc.cast(columns["conversation_start"], pa.date32())
+    columns["extra"] = level.extra(length)
+    return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)

@@ -1,0 +1,85 @@
+"""Vectorised Arrow → JSON text: any array becomes a string array of JSON values, nulls stay null.
+
+Nested values that are not their own table (lists of ids, `mediaEndpointStats`, segment
+`properties`, unknown fields for the `extra` column) are stored as JSON text so that every output
+column is a scalar that CSV, JSONL, DuckDB and Snowflake all accept. Building the text with Arrow
+kernels instead of a per-row `json.dumps` keeps the transform fast::
+
+    to_json_text(pa.array([[1, 2], None]))   # → ["[1,2]", None]
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
+
+
+def concat(*parts: Any) -> pa.Array:
+    """Element-wise string concatenation of arrays and Python strings (null if any part is null)."""
+    return cast(pa.Array, pc.binary_join_element_wise(*parts, ""))
+
+
+def quote(strings: pa.Array) -> pa.Array:
+    """JSON-quote a string array (escapes quotes, backslashes and control characters)."""
+    if pc.any(pc.match_substring_regex(strings, _CONTROL)).as_py():
+        return pa.array(
+            [None if s is None else orjson.dumps(s).decode() for s in strings.to_pylist()],
+            pa.string(),
+        )
+    for old, new in _ESCAPES:
+        strings = pc.replace_substring(strings, old, new)
+    return concat('"', strings, '"')
+
+
+def to_json_text(values: pa.Array) -> pa.Array:
+    """Encode each element of `values` as compact JSON text; null elements stay null."""
+    kind = values.type
+    if pa.types.is_null(kind):
+        return pa.nulls(len(values), pa.string())
+    if pa.types.is_struct(kind):
+        return _struct_text(cast(pa.StructArray, values))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _list_text(cast(pa.ListArray, values))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return quote(values.cast(pa.string()))
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return values.cast(pa.string())
+    if pa.types.is_dictionary(kind):
+        return to_json_text(values.cast(kind.value_type))
+    return quote(values.cast(pa.string()))
+
+
+def _list_text(values: pa.ListArray) -> pa.Array:
+    items = pc.fill_null(to_json_text(values.values), "null")
+    rebuilt = pa.ListArray.from_arrays(values.offsets, items, mask=values.is_null())
+    return concat("[", pc.binary_join(rebuilt, ","), "]")
+
+
+def _struct_text(values: pa.StructArray) -> pa.Array:
+    """`{"a":1,"b":"x"}` with absent (null) members left out, like the API omits them."""
+    if values.type.num_fields == 0:
+        return pc.if_else(values.is_null(), None, "{}")
+    pieces = []
+    for i in range(values.type.num_fields):
+        name = orjson.dumps(values.type.field(i).name).decode()
+        member = to_json_text(pc.struct_field(values, [i]))
+        pieces.append(pc.fill_null(concat(name + ":", member, ","), ""))
+    # Trailing commas, then one rtrim: Arrow's join with null_handling="skip" miscounts lengths.
+    body = pc.utf8_rtrim(concat(*pieces), characters=",")
+    return pc.if_else(values.is_null(), None, concat("{", body, "}"))
+
+
+def members_text(values: pa.StructArray, names: list[str]) -> pa.Array:
+    """JSON text of only the named members of a struct, null where all of them are null."""
+    if not names:
+        return pa.nulls(len(values), pa.string())
+    kept = [pc.struct_field(values, [values.type.get_field_index(n)]) for n in names]
+    sub = pa.StructArray.from_arrays(kept, names=names)
+    text = to_json_text(sub)
+    return pc.if_else(pc.equal(text, "{}"), None, text)
