@@ -84,7 +84,7 @@ def snowflake_url(fakesnow_server: dict[str, Any], monkeypatch: pytest.MonkeyPat
     )
 
 
-SINKS = ["local", "s3", "duckdb", "snowflake"]
+SINKS = ["local", "local-csv", "local-jsonl", "s3", "duckdb", "snowflake"]
 
 
 @pytest.fixture(params=SINKS)
@@ -92,8 +92,9 @@ def target(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[FileTarget | WarehouseTarget]:
     kind = request.param
-    if kind == "local":
-        yield FileTarget(kind, open_file_sink(tmp_path / "out"))
+    if kind.startswith("local"):
+        fmt = kind.partition("-")[2] or "parquet"
+        yield FileTarget(kind, open_file_sink(tmp_path / "out", fmt=fmt))
     elif kind == "s3":
         bucket = request.getfixturevalue("s3_bucket")
         yield FileTarget(kind, open_file_sink(f"s3://{bucket}/exports"))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import secrets
+import tempfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from gcexport.sinks import FileSink, Warehouse
@@ -45,14 +47,26 @@ class FileTarget:
         return self.sink.count_rows(table, day)
 
     def read(self, table: str, day: date) -> pa.Table:
-        import orjson
-
+        """The published partition's rows, read back from the files its manifest lists."""
         rel_dir = f"{table}/date={day.isoformat()}"
         manifest = orjson.loads(self.sink.storage.read_bytes(f"{rel_dir}/_manifest.json") or b"{}")
-        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"gcx-read-{secrets.token_hex(4)}"
-        tmp.mkdir()
-        paths = [self.sink.storage.fetch(f"{rel_dir}/{f['name']}", tmp) for f in manifest["files"]]
-        return pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default")
+        with tempfile.TemporaryDirectory() as tmp:
+            tables = [
+                read_file(
+                    self.sink.storage.fetch(f"{rel_dir}/{f['name']}", Path(tmp)), self.sink.fmt
+                )
+                for f in manifest["files"]
+            ]
+        return pa.concat_tables(tables, promote_options="default")
+
+
+def read_file(path: Path, fmt: str) -> pa.Table:
+    """A written file read back with pyarrow's own readers."""
+    if fmt == "csv":
+        return pacsv.read_csv(path)
+    if fmt == "jsonl":
+        return pajson.read_json(path)
+    return pq.read_table(path)
 
 
 class WarehouseTarget:

@@ -92,10 +92,16 @@ class PartitionWriter:
             raise SinkError(f"{self!r} is already committed or aborted")
         if self._schema is None:
             self._schema = chunk.schema
-        writer = self._current or self._open_file()
-        writer.write(chunk)
-        if writer.rows >= self._sink.rows_per_file:
-            self._finish_file()
+        offset = 0
+        while True:  # slice the chunk across files of at most rows_per_file rows
+            writer = self._current or self._open_file()
+            room = self._sink.rows_per_file - writer.rows
+            writer.write(chunk.slice(offset, room))
+            offset += room
+            if writer.rows >= self._sink.rows_per_file:
+                self._finish_file()
+            if offset >= chunk.num_rows:
+                return
 
     def commit(self) -> PartitionResult:
         """Publish: the partition now holds exactly the files written here."""

@@ -37,6 +37,7 @@ class S3Storage:
         self, bucket: str, prefix: str, *, sse: str = "AES256", kms_key_id: str | None = None
     ) -> None:
         import boto3  # lazy: only S3 destinations need it
+        from botocore.config import Config
 
         if sse not in ("AES256", "aws:kms"):
             raise DestinationError(f"unknown server-side encryption {sse!r}; use AES256 or aws:kms")
@@ -44,7 +45,8 @@ class S3Storage:
         self._extra: dict[str, str] = {"ServerSideEncryption": sse}
         if sse == "aws:kms" and kms_key_id:
             self._extra["SSEKMSKeyId"] = kms_key_id
-        self._client: Any = boto3.client("s3")
+        # SigV4 everywhere: the 7-day presign bound is SigV4's, and KMS-encrypted objects need it.
+        self._client: Any = boto3.client("s3", config=Config(signature_version="s3v4"))
         self._tmp = Path(tempfile.mkdtemp(prefix="gcexport-s3-"))
         self._staged: dict[str, list[str]] = {}
 
