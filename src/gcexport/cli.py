@@ -147,7 +147,8 @@ def export(
     if requests_per_minute is not None:
         overrides.setdefault("genesys", {})["requests_per_minute"] = requests_per_minute
     settings = _settings(config, overrides)
-    from gcexport.pipeline import ExportRequest, run_export_command
+    from gcexport.pipeline import ExportRequest
+    from gcexport.runner import run_export_command
 
     request = ExportRequest(start=start_at, end=end_at)
     code = run_export_command(settings, request, quiet=quiet, json_output=json_out)

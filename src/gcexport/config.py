@@ -31,7 +31,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = [
     "DATASETS",
-    "tomllib",
     "AggregateSpec",
     "Connection",
     "ExportSettings",
@@ -42,14 +41,24 @@ __all__ = [
     "load_settings",
     "parse_duration",
     "parse_instant",
+    "tomllib",
 ]
 
 DATASETS = ("conversation_details", "conversation_aggregates", "reporting_exports", "lookups")
 DEFAULT_OUT = "./gcexport-data"
 DEFAULT_METRICS = [
-    "nOffered", "nTransferred", "tAnswered", "tAbandon", "tHandle", "tTalk", "tHeld", "tAcw",
-    "tAcd", "tAlert", "oServiceLevel",
-]  # fmt: skip
+    "nOffered",
+    "nTransferred",
+    "tAnswered",
+    "tAbandon",
+    "tHandle",
+    "tTalk",
+    "tHeld",
+    "tAcw",
+    "tAcd",
+    "tAlert",
+    "oServiceLevel",
+]
 ENV_KEYS = {
     "GENESYS_CLIENT_ID": "client_id",
     "GENESYS_CLIENT_SECRET": "client_secret",
@@ -188,8 +197,8 @@ class ExportSettings(_Section):
             return self.warehouse or None  # "" turns the warehouse off
         if "://" in self.out and not self.out.startswith("file://"):
             return None
-        base = Path(self.out.removeprefix("file://"))
-        return f"duckdb:///{base / 'gcexport.duckdb'}"
+        base = Path(self.out.removeprefix("file://")).absolute()
+        return f"duckdb://{base / 'gcexport.duckdb'}"
 
 
 class Settings(_Section):
@@ -222,8 +231,12 @@ def parse_duration(text: str) -> timedelta:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match["u"]]
         return timedelta(**{unit: int(match["n"])})
     parts = {k: int(v) for k, v in match.groupdict().items() if v and k in "dhms"}
-    return timedelta(days=parts.get("d", 0), hours=parts.get("h", 0),
-                     minutes=parts.get("m", 0), seconds=parts.get("s", 0))  # fmt: skip
+    return timedelta(
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
 
 
 def parse_instant(text: str, *, name: str = "date") -> datetime:

@@ -1,0 +1,287 @@
+"""One exporter per dataset: fetch a day (or a snapshot), transform it, and load it through DayLoad.
+
+Details use async jobs for days wholly before the availability watermark and the synchronous query
+for the tail (REFERENCE.md §10); a job day whose count falls short of the query's `totalHits`
+(conversations still open at the watermark) is fetched again with the query, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from gcexport.api import aggregates as aggregates_api
+from gcexport.api import details as details_api
+from gcexport.api import exports as exports_api
+from gcexport.api import jobs as jobs_api
+from gcexport.api import lookups as lookups_api
+from gcexport.audit import AuditLog
+from gcexport.client import GenesysClient, Page
+from gcexport.config import Settings
+from gcexport.errors import DataError
+from gcexport.loading import DayLoad, LoadContext, PartitionOutcome
+from gcexport.models import AggregateQuery, Interval, ReportExportRequest
+from gcexport.state import JobRecord, StateStore
+from gcexport.transform import (
+    TABLE_SCHEMAS,
+    compute_queue_kpis,
+    flatten_aggregates,
+    flatten_conversations,
+    flatten_queues,
+    flatten_users,
+    flatten_wrapup_codes,
+    parse_report_csv,
+)
+from gcexport.windows import Window
+
+__all__ = ["DETAIL_TABLES", "DayResult", "ExportContext", "export_day", "export_lookups"]
+
+DETAIL_TABLES = (
+    "conversations",
+    "participants",
+    "sessions",
+    "segments",
+    "session_metrics",
+    "participant_attributes",
+)
+DETAILS = "conversation_details"
+AGGREGATES = "conversation_aggregates"
+REPORTS = "reporting_exports"
+LOOKUPS = "lookups"
+
+
+@dataclass
+class DayResult:
+    """What exporting one dataset-day produced."""
+
+    dataset: str
+    window: Window | None
+    outcomes: list[PartitionOutcome]
+    provisional: bool = False
+    expected_conversations: int | None = None
+    drift: list[Any] = field(default_factory=list)
+    method: str = ""
+
+
+@dataclass
+class ExportContext:
+    """Everything an exporter needs, shared by all worker threads."""
+
+    settings: Settings
+    client: GenesysClient
+    load: LoadContext
+    audit: AuditLog
+    state: StateStore
+    now: datetime
+    watermark: datetime | None
+    queues: pa.Table | None = None
+    on_rows: Callable[[int], None] = lambda rows: None
+    aggregate_queries: list[AggregateQuery] = field(default_factory=list)
+    report_requests: list[ReportExportRequest] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def pages(self, endpoint: str, pages: Iterable[Page]) -> Iterator[Page]:
+        """Pass pages through, writing one audit record each and counting rows."""
+        for page in pages:
+            self.audit.page(endpoint=endpoint, rows=len(page.items), context=page.context)
+            self.on_rows(len(page.items))
+            yield page
+
+
+def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
+    """Export one dataset for one day."""
+    with ctx.audit.context(dataset=dataset, window=window.key):
+        if dataset == DETAILS:
+            return _export_details(ctx, window)
+        if dataset == AGGREGATES:
+            return _export_aggregates(ctx, window)
+        if dataset == REPORTS:
+            return _export_reports(ctx, window)
+    raise DataError(f"dataset {dataset!r} has no day exporter")
+
+
+def _detail_schemas() -> dict[str, pa.Schema]:
+    return {name: TABLE_SCHEMAS[name] for name in DETAIL_TABLES}
+
+
+def _export_details(ctx: ExportContext, window: Window) -> DayResult:
+    expected = _count_conversations(ctx, window)
+    use_job = (
+        ctx.settings.details.use_jobs and ctx.watermark is not None and window.end <= ctx.watermark
+    )
+    if use_job:
+        result = _details_load(
+            ctx, window, _job_pages(ctx, window), method="job", expected=expected
+        )
+        if result is not None:
+            return result
+    query = details_api.iter_query_pages(
+        ctx.client, window.start, window.end, page_size=ctx.settings.details.query_page_size
+    )
+    result = _details_load(
+        ctx, window, ctx.pages("details/query", query), method="query", expected=None
+    )
+    assert result is not None
+    result.expected_conversations = expected if window.end <= ctx.now else None
+    return result
+
+
+def _count_conversations(ctx: ExportContext, window: Window) -> int:
+    """The API's own count for the day: `totalHits` of a one-row details query (§3.4)."""
+    body = {
+        "interval": Interval.of(window.start, window.end).to_api(),
+        "paging": {"pageSize": 1, "pageNumber": 1},
+    }
+    page = ctx.client.request(
+        "POST",
+        "/api/v2/analytics/conversations/details/query",
+        json=body,
+        items_key="conversations",
+    )
+    return int(page.json().get("totalHits", 0))
+
+
+def _job_pages(ctx: ExportContext, window: Window) -> Iterator[Page]:
+    saved = ctx.state.load().dataset(DETAILS).jobs.get(window.key)
+
+    def remember(job_id: str) -> None:
+        record = JobRecord(job_id, ctx.now)
+        ctx.state.update(lambda s: s.dataset(DETAILS).jobs.__setitem__(window.key, record))
+
+    pages = jobs_api.iter_job_pages(
+        ctx.client,
+        window.start,
+        window.end,
+        page_size=ctx.settings.details.job_page_size,
+        job_id=saved.job_id if saved else None,
+        on_job_submitted=remember,
+        check_availability=False,  # checked once per run: ctx.watermark
+    )
+    return ctx.pages("details/jobs", pages)
+
+
+def _details_load(
+    ctx: ExportContext, window: Window, pages: Iterable[Page], *, method: str, expected: int | None
+) -> DayResult | None:
+    """Load the day from `pages`; None (nothing published) when a job came back short."""
+    seen: set[str] = set()
+    live = False
+    drift: list[Any] = []
+    with DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load:
+        for page in pages:
+            fresh = [c for c in page.items if c.get("conversationId") not in seen]
+            seen.update(c["conversationId"] for c in fresh)
+            if not fresh:
+                continue
+            live = live or any("conversationEnd" not in c for c in fresh)
+            flat = flatten_conversations(fresh, source=method)
+            drift.extend(flat.drift)
+            load.add(_only_day(flat.tables, window.day))
+        if method == "job" and expected is not None and len(seen) < expected:
+            load.abort()
+            return None
+        load.provisional = live or ctx.watermark is None or window.end > ctx.watermark
+        outcomes = load.commit()
+    return DayResult(DETAILS, window, outcomes, load.provisional, expected, drift, method)
+
+
+def _only_day(tables: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:
+    for name, table in tables.items():
+        if table.num_rows and "partition_date" in table.column_names:
+            days = set(table.column("partition_date").unique().to_pylist())
+            if days - {day}:
+                raise DataError(f"{name}: rows outside {day} reached the {day} partition: {days}")
+    return tables
+
+
+def _export_aggregates(ctx: ExportContext, window: Window) -> DayResult:
+    schemas = {AGGREGATES: TABLE_SCHEMAS[AGGREGATES], "queue_kpis": TABLE_SCHEMAS["queue_kpis"]}
+    parts: list[pa.Table] = []
+    with DayLoad(ctx.load, AGGREGATES, window.day, schemas=schemas) as load:
+        for query in ctx.aggregate_queries:
+            spec_pages = aggregates_api.iter_pages(
+                ctx.client, query.with_interval(_interval(window))
+            )
+            results = [
+                item for page in ctx.pages("aggregates/query", spec_pages) for item in page.items
+            ]
+            table = flatten_aggregates(
+                results,
+                granularity=query.granularity,
+                time_zone=query.time_zone or "UTC",
+                group_by=query.group_by or [],
+                query_name=_query_name(ctx, query),
+            )
+            parts.append(table)
+            load.add({AGGREGATES: table})
+        merged = pa.concat_tables(parts) if parts else TABLE_SCHEMAS[AGGREGATES].empty_table()
+        kpis = compute_queue_kpis(merged, ctx.queues, custom_kpis=ctx.settings.kpis)
+        load.add({"queue_kpis": kpis})
+        load.provisional = ctx.watermark is None or window.end > ctx.watermark
+        outcomes = load.commit()
+    return DayResult(AGGREGATES, window, outcomes, load.provisional, method="query")
+
+
+def _query_name(ctx: ExportContext, query: AggregateQuery) -> str:
+    index = ctx.aggregate_queries.index(query)
+    return ctx.settings.aggregates[index].name
+
+
+def _interval(window: Window) -> Interval:
+    return Interval.of(window.start, window.end)
+
+
+def _export_reports(ctx: ExportContext, window: Window) -> DayResult:
+    outcomes: list[PartitionOutcome] = []
+    provisional = ctx.watermark is None or window.end > ctx.watermark
+    for request, spec in zip(ctx.report_requests, ctx.settings.reporting_exports, strict=True):
+        result = exports_api.run_export(
+            ctx.client, request.model_copy(update={"interval": _interval(window)})
+        )
+        table = parse_report_csv(result.csv, view_type=spec.view_type, column_map=spec.column_map)
+        table = _with_partition_date(table, window.day)
+        ctx.audit.page(endpoint="reporting/exports", rows=table.num_rows, context=None)
+        ctx.on_rows(table.num_rows)
+        name = f"report_{spec.view_type.lower()}"
+        with DayLoad(ctx.load, REPORTS, window.day, schemas={name: table.schema}) as load:
+            load.add({name: table})
+            load.provisional = provisional
+            outcomes.extend(load.commit())
+    return DayResult(REPORTS, window, outcomes, provisional, method="export")
+
+
+def _with_partition_date(table: pa.Table, day: date) -> pa.Table:
+    column = pa.array([day] * table.num_rows, type=pa.date32())
+    if "partition_date" in table.column_names:
+        index = table.column_names.index("partition_date")
+        return table.set_column(index, "partition_date", column)
+    return table.append_column("partition_date", column)
+
+
+def export_lookups(ctx: ExportContext, *, publish: bool) -> tuple[pa.Table, list[PartitionOutcome]]:
+    """Fetch queues, users (state=any) and wrap-up codes; publish them as snapshots when asked."""
+    sources = {
+        "queues": (lookups_api.iter_queues(ctx.client), flatten_queues),
+        "users": (lookups_api.iter_users(ctx.client, state="any"), flatten_users),
+        "wrapup_codes": (lookups_api.iter_wrapup_codes(ctx.client), flatten_wrapup_codes),
+    }
+    outcomes: list[PartitionOutcome] = []
+    queues: pa.Table | None = None
+    with ctx.audit.context(dataset=LOOKUPS, window="snapshot"):
+        for name, (pages, flatten) in sources.items():
+            if not publish and name != "queues":
+                continue
+            entities = [e for page in ctx.pages(f"lookups/{name}", pages) for e in page.items]
+            table = _with_partition_date(flatten(entities), ctx.now.date())
+            queues = table if name == "queues" else queues
+            if publish:
+                with DayLoad(ctx.load, LOOKUPS, ctx.now.date(), schemas={}, snapshot=True) as load:
+                    load.add({name: table})
+                    outcomes.extend(load.commit())
+    assert queues is not None
+    return queues, outcomes

@@ -1,0 +1,171 @@
+"""Loading one day of one dataset: stream chunks into file partitions, then the warehouse, then count.
+
+Chunks go to the file sink's staging area and to a local Arrow spool; when the day is complete the
+file partitions are published, the warehouse partitions replaced from the spool (one transaction
+each), and the rows counted back from both for the parity check. Memory holds one chunk at a time.
+
+Example::
+
+    with DayLoad(ctx, "conversation_details", window) as load:
+        load.add({"conversations": table, ...})
+        outcomes = load.commit()
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+__all__ = ["DayLoad", "LoadContext", "PartitionOutcome"]
+
+
+@dataclass
+class LoadContext:
+    """What every load shares: the sinks, the run id and a lock that serialises warehouse work."""
+
+    sink: Any  # gcexport.sinks.FileSink
+    warehouse: Any | None  # gcexport.sinks.Warehouse
+    run_id: str
+    spool_root: Path
+    warehouse_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class PartitionOutcome:
+    """One published partition with the three row counts parity compares."""
+
+    table: str
+    day: date | None  # None for whole-table snapshots (lookups)
+    api_rows: int
+    file_rows: int
+    warehouse_rows: int | None
+    files: list[Any]
+    provisional: bool = False
+    dataset: str = ""
+
+
+class _TableLoad:
+    """One table of one day: a file-partition writer plus an Arrow IPC spool."""
+
+    def __init__(self, ctx: LoadContext, table: str, day: date, spool_dir: Path) -> None:
+        self.ctx, self.table, self.day = ctx, table, day
+        self.writer = ctx.sink.open_partition(table, day, run_id=ctx.run_id)
+        self.spool_path = spool_dir / f"{table}.arrow"
+        self.schema: pa.Schema | None = None
+        self._spool: ipc.RecordBatchFileWriter | None = None
+        self.rows = 0
+
+    def write(self, chunk: pa.Table) -> None:
+        if self.schema is None:
+            self.schema = chunk.schema
+            self._spool = ipc.new_file(str(self.spool_path), chunk.schema)
+        elif chunk.schema != self.schema:
+            chunk = chunk.cast(self.schema)
+        assert self._spool is not None
+        self._spool.write_table(chunk)
+        self.writer.write(chunk)
+        self.rows += chunk.num_rows
+
+    def close_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def iter_spool(self) -> Iterator[pa.Table]:
+        if self.schema is None:
+            return
+        with pa.memory_map(str(self.spool_path)) as source:
+            reader = ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                yield pa.Table.from_batches([reader.get_batch(i)])
+
+
+class DayLoad:
+    """All tables of one dataset for one day (or one snapshot), published together."""
+
+    def __init__(
+        self,
+        ctx: LoadContext,
+        dataset: str,
+        day: date,
+        *,
+        schemas: Mapping[str, pa.Schema],
+        snapshot: bool = False,
+    ) -> None:
+        self.ctx, self.dataset, self.day, self.snapshot = ctx, dataset, day, snapshot
+        self.schemas = dict(schemas)
+        ctx.spool_root.mkdir(parents=True, exist_ok=True)
+        self.spool_dir = Path(tempfile.mkdtemp(prefix=f"{dataset}-{day}-", dir=ctx.spool_root))
+        self.loads: dict[str, _TableLoad] = {}
+        self.provisional = False
+
+    def __enter__(self) -> DayLoad:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self.abort()
+        shutil.rmtree(self.spool_dir, ignore_errors=True)
+
+    def add(self, tables: Mapping[str, pa.Table]) -> None:
+        """Append one chunk per table (empty chunks still make the partition exist)."""
+        for name, chunk in tables.items():
+            load = self.loads.get(name)
+            if load is None:
+                load = self.loads[name] = _TableLoad(self.ctx, name, self.day, self.spool_dir)
+                self.schemas.setdefault(name, chunk.schema)
+            load.write(chunk)
+
+    def _ensure_all_tables(self) -> None:
+        for name, schema in self.schemas.items():
+            if name not in self.loads:
+                self.add({name: schema.empty_table()})
+
+    def commit(self) -> list[PartitionOutcome]:
+        """Publish every file partition, replace the warehouse partitions, count rows back."""
+        self._ensure_all_tables()
+        outcomes = []
+        for load in self.loads.values():
+            load.close_spool()
+            result = load.writer.commit()
+            file_rows = self.ctx.sink.count_rows(load.table, self.day)
+            outcomes.append(
+                PartitionOutcome(
+                    table=load.table,
+                    day=None if self.snapshot else self.day,
+                    api_rows=load.rows,
+                    file_rows=file_rows,
+                    warehouse_rows=self._load_warehouse(load),
+                    files=list(result.files),
+                    provisional=self.provisional,
+                    dataset=self.dataset,
+                )
+            )
+        return outcomes
+
+    def _load_warehouse(self, load: _TableLoad) -> int | None:
+        wh = self.ctx.warehouse
+        if wh is None:
+            return None
+        schema = load.schema or self.schemas[load.table]
+        with self.ctx.warehouse_lock:
+            if self.snapshot:
+                wh.replace_table(load.table, load.iter_spool(), schema)
+                return int(wh.count_rows(load.table))
+            wh.replace_partition(load.table, self.day, load.iter_spool(), schema)
+            return int(wh.count_rows(load.table, self.day))
+
+    def abort(self) -> None:
+        """Discard everything staged; published partitions stay as they were."""
+        for load in self.loads.values():
+            load.close_spool()
+            load.writer.abort()

@@ -1,0 +1,355 @@
+"""The export run — the only module that sees every stage: plan, extract, transform, load, verify, commit.
+
+Example::
+
+    summary = run_export(load_settings(), ExportRequest(start=day, end=day + timedelta(days=1)))
+    assert summary.parity_ok
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gcexport import __version__
+from gcexport.audit import AuditLog
+from gcexport.clock import Clock, SystemClock
+from gcexport.config import Settings, parse_duration, parse_instant
+from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
+from gcexport.errors import ConfigError, GcExportError
+from gcexport.loading import LoadContext, PartitionOutcome
+from gcexport.plan import Plan, prepare
+from gcexport.progress import Reporter
+from gcexport.state import State
+from gcexport.windows import Window, incremental_days, plan_days
+
+__all__ = ["ExportRequest", "RunSummary", "run_export"]
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """One run's window; both None means "continue incrementally from saved state"."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the terminal, `--json`, the manifest, the audit log and the webhook."""
+
+    run_id: str
+    status: str = "running"
+    started_at: str = ""
+    finished_at: str = ""
+    datasets: list[str] = field(default_factory=list)
+    windows: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: int = 0
+    bytes: int = 0
+    parity_ok: bool = False
+    parity: list[dict[str, Any]] = field(default_factory=list)
+    provisional: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    requests: int = 0
+    rate_limited: int = 0
+    waited_s: float = 0.0
+    manifest: str | None = None
+    presigned: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    exit_code: int = 0
+    config_sha256: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def config_hash(settings: Settings) -> str:
+    """SHA-256 of the effective settings; secrets are masked by their types before hashing."""
+    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import duckdb
+    import pyarrow
+
+    return {
+        "gcexport": __version__,
+        "python": platform.python_version(),
+        "pyarrow": pyarrow.__version__,
+        "duckdb": duckdb.__version__,
+        "httpx": httpx.__version__,
+    }
+
+
+def plan_windows(
+    settings: Settings, request: ExportRequest, state: State, now: datetime
+) -> dict[str, list[Window]]:
+    """The days each day-partitioned dataset exports in this run."""
+    datasets = [d for d in settings.export.datasets if d != LOOKUPS]
+    if request.start or request.end:
+        if not (request.start and request.end):
+            raise ConfigError(
+                "Give both --start and --end, or neither (to continue incrementally)."
+            )
+        days = plan_days(request.start, request.end)
+        return {d: days for d in datasets}
+    first = _first_start(settings.export.first_start, now)
+    lookback = parse_duration(settings.export.lookback)
+    return {
+        d: incremental_days(
+            now=now,
+            final_through=state.dataset(d).final_through,
+            provisional=state.dataset(d).provisional,
+            lookback=lookback,
+            first_start=first,
+        )
+        for d in datasets
+    }
+
+
+def _first_start(text: str, now: datetime) -> datetime:
+    if text.upper().startswith("P") or text[-1:] in "smhd":
+        return now - parse_duration(text)
+    return parse_instant(text, name="first_start")
+
+
+def run_export(
+    settings: Settings,
+    request: ExportRequest,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock | None = None,
+    reporter: Reporter | None = None,
+    on_summary: Callable[[RunSummary], None] | None = None,
+) -> RunSummary:
+    """Run one export end to end; raises GcExportError subclasses (the summary rides on `.summary`)."""
+    clock = clock or SystemClock()
+    plan = prepare(settings, request_start=request.start, request_end=request.end, clock=clock)
+    now = clock.now()
+    summary = RunSummary(
+        run_id=new_run_id(now),
+        started_at=now.isoformat(),
+        datasets=list(settings.export.datasets),
+        config_sha256=config_hash(settings),
+        versions=_versions(),
+    )
+    with plan.state.lock():
+        state = plan.state.load()
+        windows = plan_windows(settings, request, state, now)
+        summary.windows = {d: [w.key for w in ws] for d, ws in windows.items()}
+        with AuditLog(plan.audit_path, run_id=summary.run_id, secrets=plan.secrets) as audit:
+            try:
+                _run(
+                    plan,
+                    summary,
+                    windows,
+                    audit=audit,
+                    transport=transport,
+                    clock=clock,
+                    reporter=reporter,
+                )
+            except GcExportError as exc:
+                summary.status, summary.error, summary.exit_code = "failed", str(exc), exc.exit_code
+                if exc.exit_code == 3:
+                    summary.status = "parity_failed"
+                exc.summary = summary  # type: ignore[attr-defined]
+                raise
+            finally:
+                _finish(summary, audit, clock)
+                if on_summary is not None:
+                    on_summary(summary)
+    return summary
+
+
+def _finish(summary: RunSummary, audit: AuditLog, clock: Clock) -> None:
+    summary.finished_at = clock.now().isoformat()
+    summary.requests = int(audit.counts["requests"])
+    summary.rate_limited = int(audit.counts["rate_limited"])
+    summary.waited_s = round(float(audit.counts["waited_s"]), 3)
+    if summary.status == "running":
+        summary.status = "success"
+    audit.write("run", **{k: v for k, v in summary.to_dict().items() if k != "presigned"})
+
+
+def _run(
+    plan: Plan,
+    summary: RunSummary,
+    windows: dict[str, list[Window]],
+    *,
+    audit: AuditLog,
+    transport: httpx.BaseTransport | None,
+    clock: Clock,
+    reporter: Reporter | None,
+) -> None:
+    from gcexport.api import jobs as jobs_api
+
+    settings = plan.settings
+    spool = Path(tempfile.mkdtemp(prefix="gcexport-spool-"))
+    client = plan.make_client(transport=transport, clock=clock, on_request=audit.request)
+    warehouse = plan.open_warehouse()
+    try:
+        load = LoadContext(
+            sink=plan.sink, warehouse=warehouse, run_id=summary.run_id, spool_root=spool
+        )
+        now = clock.now()
+        watermark = (
+            jobs_api.get_availability(client)
+            if DETAILS in windows and settings.details.use_jobs
+            else None
+        )
+        reporter = reporter or Reporter(enabled=False)
+        ctx = ExportContext(
+            settings=settings,
+            client=client,
+            load=load,
+            audit=audit,
+            state=plan.state,
+            now=now,
+            watermark=watermark,
+            on_rows=reporter.rows,
+            aggregate_queries=plan.aggregate_queries,
+            report_requests=plan.report_requests,
+        )
+        tasks = [(dataset, window) for dataset, ws in windows.items() for window in ws]
+        reporter.start(total=len(tasks) + 1)
+        outcomes: list[PartitionOutcome] = []
+        needs_queues = "conversation_aggregates" in windows
+        if LOOKUPS in settings.export.datasets or needs_queues:
+            ctx.queues, lookup_outcomes = export_lookups(
+                ctx, publish=LOOKUPS in settings.export.datasets
+            )
+            outcomes.extend(lookup_outcomes)
+        reporter.task_done()
+        results = _run_days(ctx, tasks, workers=settings.export.workers, reporter=reporter)
+        for result in results:
+            outcomes.extend(result.outcomes)
+        _verify_and_commit(plan, summary, ctx, results, outcomes)
+    finally:
+        client.close()
+        if warehouse is not None:
+            warehouse.close()
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def _run_days(
+    ctx: ExportContext, tasks: list[tuple[str, Window]], *, workers: int, reporter: Reporter
+) -> list[DayResult]:
+    """Export every (dataset, day) on a thread pool; the first failure stops new work and is raised."""
+    results: list[DayResult] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gcexport") as pool:
+        futures: dict[Future[DayResult], tuple[str, Window]] = {
+            pool.submit(export_day, ctx, dataset, window): (dataset, window)
+            for dataset, window in tasks
+        }
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    for other in pending:
+                        other.cancel()
+                    wait(pending)
+                    dataset, window = futures[future]
+                    _raise_named(error, dataset, window)
+                result = future.result()
+                results.append(result)
+                _record(ctx, result)
+                reporter.task_done()
+    return results
+
+
+def _raise_named(error: BaseException, dataset: str, window: Window) -> None:
+    if isinstance(error, GcExportError):
+        error.args = (f"{dataset} {window}: {error}", *error.args[1:])
+        raise error
+    raise error
+
+
+def _record(ctx: ExportContext, result: DayResult) -> None:
+    """Remember a finished day: final days advance the high-water mark, others stay provisional."""
+    assert result.window is not None
+    window = result.window
+    ok = all(
+        o.api_rows == o.file_rows and o.warehouse_rows in (None, o.api_rows)
+        for o in result.outcomes
+    )
+    final = ok and not result.provisional
+    ctx.state.update(lambda s: s.dataset(result.dataset).record_day(window, final=final))
+
+
+def _verify_and_commit(
+    plan: Plan,
+    summary: RunSummary,
+    ctx: ExportContext,
+    results: list[DayResult],
+    outcomes: list[PartitionOutcome],
+) -> None:
+    from gcexport.sinks import check_parity
+
+    api: dict[tuple[str, Any], int] = {}
+    files: dict[tuple[str, Any], int] = {}
+    warehouse: dict[tuple[str, Any], int] | None = {} if plan.warehouse_url else None
+    for o in outcomes:
+        key = (o.table, o.day)
+        api[key], files[key] = o.api_rows, o.file_rows
+        if warehouse is not None and o.warehouse_rows is not None:
+            warehouse[key] = o.warehouse_rows
+    for r in results:  # details: the conversations table must also equal the API's own count
+        if r.expected_conversations is not None and r.window is not None:
+            api[("conversations", r.window.day)] = r.expected_conversations
+        summary.drift.extend(sorted({str(d) for d in r.drift}))
+        if r.provisional and r.window is not None:
+            summary.provisional.append(f"{r.dataset}:{r.window.day}")
+    report = check_parity(api=api, files=files, warehouse=warehouse)
+    summary.parity_ok = report.ok
+    summary.parity = [row.to_dict() for row in report.rows]
+    _tabulate(summary, outcomes)
+    _write_manifest(plan, summary, outcomes)
+    report.raise_for_mismatch()
+
+
+def _tabulate(summary: RunSummary, outcomes: list[PartitionOutcome]) -> None:
+    for o in outcomes:
+        row = summary.tables.setdefault(
+            o.table, {"partitions": 0, "api_rows": 0, "file_rows": 0, "warehouse_rows": None}
+        )
+        row["partitions"] += 1
+        row["api_rows"] += o.api_rows
+        row["file_rows"] += o.file_rows
+        if o.warehouse_rows is not None:
+            row["warehouse_rows"] = (row["warehouse_rows"] or 0) + o.warehouse_rows
+        summary.files += len(o.files)
+        summary.bytes += sum(f.bytes for f in o.files)
+
+
+def _write_manifest(plan: Plan, summary: RunSummary, outcomes: list[PartitionOutcome]) -> None:
+    file_list = [
+        f.to_dict() | {"table": o.table, "partition_date": str(o.day) if o.day else None}
+        for o in outcomes
+        for f in o.files
+    ]
+    if plan.presign is not None and file_list:
+        summary.presigned = plan.sink.presign([f["uri"] for f in file_list], plan.presign)
+        for entry in file_list:
+            entry["presigned_url"] = summary.presigned.get(entry["uri"])
+    manifest = summary.to_dict() | {"files": file_list}
+    manifest.pop("presigned", None)
+    summary.manifest = plan.sink.write_manifest(summary.run_id, manifest).uri

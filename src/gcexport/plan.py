@@ -1,0 +1,243 @@
+"""Preparing a run: every input checked before the first request and before anything is written.
+
+Bad credentials format, dates, metric and dimension names, KPI expressions, view types, cron
+expressions, output locations and warehouse URLs all fail here with one sentence (exit code 2).
+
+Example::
+
+    plan = prepare(settings, request_start=None, request_end=None, clock=SystemClock())
+    client = plan.make_client(transport=None, clock=clock, on_request=audit.request)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from gcexport.clock import Clock
+from gcexport.config import Connection, Settings, parse_duration
+from gcexport.errors import ConfigError, DestinationError
+from gcexport.state import StateStore
+from gcexport.windows import Window
+
+__all__ = ["Plan", "prepare", "validate_warehouse_url"]
+
+MAX_PRESIGN = timedelta(days=7)  # S3's limit for SigV4 presigned URLs
+
+
+@dataclass
+class Plan:
+    """A validated run: connection, destinations, request models and where state lives."""
+
+    settings: Settings
+    connection: Connection
+    sink: Any  # gcexport.sinks.FileSink
+    warehouse_url: str | None
+    state: StateStore
+    audit_path: Path
+    aggregate_queries: list[Any] = field(default_factory=list)
+    report_requests: list[Any] = field(default_factory=list)
+    presign: timedelta | None = None
+
+    @property
+    def secrets(self) -> list[str]:
+        values = [self.connection.client_secret.get_secret_value()]
+        return values + [v for v in (os.environ.get("SNOWFLAKE_PASSWORD"),) if v]
+
+    def make_client(
+        self,
+        *,
+        transport: httpx.BaseTransport | None,
+        clock: Clock,
+        on_request: Callable[[Any], None] | None,
+    ) -> Any:
+        from gcexport.client import GenesysClient
+
+        g = self.settings.genesys
+        return GenesysClient(
+            api_url=self.connection.api_url,
+            login_url=self.connection.login_url,
+            client_id=self.connection.client_id,
+            client_secret=self.connection.client_secret,
+            transport=transport,
+            clock=clock,
+            requests_per_minute=g.requests_per_minute,
+            on_request=on_request,
+            timeout=g.timeout_seconds,
+            max_connections=max(4, self.settings.export.workers * 2),
+        )
+
+    def open_warehouse(self) -> Any:
+        if self.warehouse_url is None:
+            return None
+        from gcexport.sinks import open_warehouse
+
+        warehouse = open_warehouse(self.warehouse_url)
+        warehouse.check()
+        return warehouse
+
+
+def prepare(
+    settings: Settings,
+    *,
+    request_start: datetime | None,
+    request_end: datetime | None,
+    clock: Clock,
+) -> Plan:
+    """Validate everything a run needs; raise an InputError subclass on the first problem."""
+    connection = settings.genesys.connection()
+    _check_window(request_start, request_end, clock.now())
+    aggregate_queries, report_requests = _request_models(settings)
+    _check_kpis_and_schedules(settings)
+    presign = _presign(settings)
+    state = StateStore(Path(settings.export.state_dir))
+    _check_writable_dir(state.directory, "State directory")
+    warehouse_url = settings.export.warehouse_url()
+    if warehouse_url:
+        validate_warehouse_url(warehouse_url)
+    from gcexport.sinks import open_file_sink
+
+    e = settings.export
+    sink = open_file_sink(
+        e.out, fmt=e.format, compression=e.compression, sse=e.sse, kms_key_id=e.kms_key_id
+    )
+    sink.check_writable()
+    return Plan(
+        settings,
+        connection,
+        sink,
+        warehouse_url,
+        state,
+        state.directory / "audit.jsonl",
+        aggregate_queries,
+        report_requests,
+        presign,
+    )
+
+
+def _check_window(start: datetime | None, end: datetime | None, now: datetime) -> None:
+    if (start is None) != (end is None):
+        raise ConfigError("Give both --start and --end, or neither (to continue incrementally).")
+    if start is None or end is None:
+        return
+    if end <= start:
+        raise ConfigError(f"--end {end.isoformat()} must be after --start {start.isoformat()}.")
+    if start > now:
+        raise ConfigError(
+            f"--start {start.isoformat()} is in the future; there is nothing to export yet."
+        )
+
+
+def _request_models(settings: Settings) -> tuple[list[Any], list[Any]]:
+    from gcexport.models import AggregateQuery, Interval, ReportExportRequest
+
+    probe = Window.for_day(datetime(2026, 1, 1).date())
+    interval = Interval.of(probe.start, probe.end)
+    aggregates = [
+        AggregateQuery.model_validate(
+            {
+                "interval": interval,
+                "metrics": spec.metrics,
+                "granularity": spec.granularity,
+                "time_zone": spec.time_zone,
+                "group_by": spec.group_by,
+                "filter": spec.filter,
+            }
+        )
+        for spec in settings.aggregates
+    ]
+    reports = [
+        ReportExportRequest.model_validate(
+            {
+                "name": f"gcexport {spec.view_type}",
+                "view_type": spec.view_type,
+                "interval": interval,
+                "period": spec.period,
+                "time_zone": spec.time_zone,
+                "filter": spec.filter,
+            }
+        )
+        for spec in settings.reporting_exports
+    ]
+    return aggregates, reports
+
+
+def _check_kpis_and_schedules(settings: Settings) -> None:
+    from croniter import croniter
+
+    from gcexport.transform import validate_kpi_expressions
+
+    validate_kpi_expressions(settings.kpis)
+    for spec in settings.schedules:
+        if not croniter.is_valid(spec.cron):
+            raise ConfigError(
+                f"Schedule {spec.name!r} has an invalid cron expression {spec.cron!r}."
+            )
+
+
+def _presign(settings: Settings) -> timedelta | None:
+    text = settings.export.presign
+    if not text:
+        return None
+    duration = parse_duration(text)
+    if duration > MAX_PRESIGN or duration <= timedelta(0):
+        raise ConfigError(f"--presign {text!r} must be between 1 second and 7 days (S3's limit).")
+    if not settings.export.out.startswith("s3://"):
+        raise ConfigError("--presign needs an s3:// output; local files have no links to share.")
+    return duration
+
+
+def _check_writable_dir(path: Path, what: str) -> None:
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise DestinationError(f"{what} {str(path)!r} is not writable.")
+
+
+def validate_warehouse_url(url: str) -> None:
+    """Check a warehouse URL's shape without connecting (and without creating any file)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "duckdb":
+        raw = url.split("://", 1)[1].split("?", 1)[
+            0
+        ]  # duckdb:///abs/f.duckdb or duckdb://rel/f.duckdb
+        path = Path(raw)
+        if not raw or raw == "/":
+            raise ConfigError(
+                f"Warehouse URL {url!r} names no DuckDB file; use duckdb:///path/file.duckdb."
+            )
+        _check_writable_dir(path.parent, "Warehouse folder")
+        return
+    if parsed.scheme == "snowflake":
+        parts = [p for p in parsed.path.split("/") if p]
+        if not parsed.username or not parsed.hostname or len(parts) != 2:
+            raise ConfigError(
+                "Snowflake URL must look like snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=W&role=R."
+            )
+        if not os.environ.get("SNOWFLAKE_PASSWORD"):
+            raise ConfigError(
+                "Snowflake needs its password in the SNOWFLAKE_PASSWORD environment variable."
+            )
+        unknown = set(parse_qs(parsed.query)) - {
+            "warehouse",
+            "role",
+            "host",
+            "port",
+            "protocol",
+            "stage",
+        }
+        if unknown:
+            raise ConfigError(f"Unknown Snowflake URL parameter {sorted(unknown)[0]!r}.")
+        return
+    raise ConfigError(
+        f"Unsupported warehouse URL {url.split('?', 1)[0]!r}; use duckdb:///path/file.duckdb "
+        "or snowflake://USER@ACCOUNT/DATABASE/SCHEMA."
+    )

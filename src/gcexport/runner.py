@@ -1,0 +1,92 @@
+"""The `gcexport export` command around `run_export`: progress, summary, JSON, webhook, exit code.
+
+Example::
+
+    code = run_export_command(settings, ExportRequest(), quiet=False, json_output=False)
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+
+from gcexport.clock import Clock
+from gcexport.config import Settings
+from gcexport.errors import GcExportError
+from gcexport.pipeline import ExportRequest, RunSummary, run_export
+from gcexport.progress import Reporter, render_summary
+from gcexport.webhook import post_summary
+
+__all__ = ["run_export_command"]
+
+
+def run_export_command(
+    settings: Settings,
+    request: ExportRequest,
+    *,
+    quiet: bool,
+    json_output: bool,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run an export for the CLI; print the summary; POST the webhook; return the exit code."""
+    holder: dict[str, RunSummary] = {}
+    counts: dict[str, Any] = {}
+    reporter = Reporter(
+        enabled=not quiet and not json_output and sys.stderr.isatty(), counts=counts
+    )
+    error: GcExportError | None = None
+    try:
+        with reporter:
+            run_export(
+                settings,
+                request,
+                transport=transport,
+                clock=clock,
+                reporter=reporter,
+                on_summary=lambda s: holder.__setitem__("summary", s),
+            )
+    except GcExportError as exc:
+        error = exc
+    summary = holder.get("summary")
+    if summary is None:  # failed before the run started (bad input): nothing to report or announce
+        assert error is not None
+        raise error
+    _announce(settings, summary, quiet=quiet, json_output=json_output)
+    if error is not None:
+        raise error
+    return 0
+
+
+def _announce(settings: Settings, summary: RunSummary, *, quiet: bool, json_output: bool) -> None:
+    data = summary.to_dict()
+    if settings.webhook.url:
+        result = post_summary(
+            settings.webhook.url,
+            data,
+            attempts=settings.webhook.attempts,
+            timeout=settings.webhook.timeout_seconds,
+        )
+        data["webhook"] = {
+            "delivered": result.delivered,
+            "attempts": result.attempts,
+            "error": result.error,
+        }
+        if not result.delivered:
+            print(
+                f"gcexport: warning: webhook not delivered after {result.attempts} attempts "
+                f"({result.error}); the export itself is unaffected.",
+                file=sys.stderr,
+            )
+    if json_output:
+        sys.stdout.write(
+            orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n"
+        )
+    elif not quiet:
+        render_summary(data, Console(stderr=True))
+        for uri, url in summary.presigned.items():
+            print(f"{uri}\n  {url}")

@@ -1,0 +1,134 @@
+"""`gcexport schedule`: run each configured export on its cron expression until SIGTERM.
+
+A missed run (the machine was off at the due time) is caught up once at start; a lock per schedule
+keeps two schedulers from running the same export; SIGTERM lets the current run finish, then stops.
+
+Example::
+
+    run_scheduler(settings, once=True)   # run whatever is due now, then return
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from croniter import croniter
+
+from gcexport.clock import Clock, SystemClock
+from gcexport.config import ScheduleSpec, Settings
+from gcexport.errors import ConfigError, GcExportError, LockedError
+from gcexport.state import StateStore
+
+__all__ = ["Scheduler", "run_scheduler"]
+
+
+class Scheduler:
+    """Due-time bookkeeping for every schedule; `tick` runs what is due."""
+
+    def __init__(self, settings: Settings, *, clock: Clock, run: Any = None) -> None:
+        if not settings.schedules:
+            raise ConfigError(
+                "The config has no [[schedules]]; add one with a name and a cron expression."
+            )
+        for spec in settings.schedules:
+            if not croniter.is_valid(spec.cron):
+                raise ConfigError(
+                    f"Schedule {spec.name!r} has an invalid cron expression {spec.cron!r}."
+                )
+        self.settings, self.clock = settings, clock
+        self.store = StateStore(Path(settings.export.state_dir))
+        self.path = self.store.directory / "schedule.json"
+        self._run = run or self._export
+        self.last = self._load()
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+        except ValueError:
+            data = {}
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+
+    def _save(self) -> None:
+        self.store.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.last, indent=2), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def due(self, spec: ScheduleSpec, now: datetime) -> bool:
+        """Due when its latest cron time is after the last run (a missed run counts once)."""
+        previous = croniter(spec.cron, now).get_prev(datetime)
+        last = self.last.get(spec.name)
+        if last is None:
+            return bool(croniter.match(spec.cron, now.replace(second=0, microsecond=0)))
+        return previous > datetime.fromisoformat(last)
+
+    def seconds_until_next(self, now: datetime) -> float:
+        nexts = [croniter(s.cron, now).get_next(datetime) for s in self.settings.schedules]
+        return max(1.0, (min(nexts) - now).total_seconds())
+
+    def tick(self) -> list[tuple[str, int]]:
+        """Run every due schedule once; returns (name, exit code) for each run."""
+        ran = []
+        for spec in self.settings.schedules:
+            now = self.clock.now()
+            if not self.due(spec, now):
+                continue
+            try:
+                with self.store.lock(f"schedule-{spec.name}.lock"):
+                    code = self._run(spec)
+            except LockedError as exc:
+                print(f"gcexport: schedule {spec.name}: {exc}", file=sys.stderr)
+                continue
+            self.last[spec.name] = now.isoformat()
+            self._save()
+            ran.append((spec.name, code))
+        return ran
+
+    def _export(self, spec: ScheduleSpec) -> int:
+        from gcexport.pipeline import ExportRequest
+        from gcexport.runner import run_export_command
+
+        export = self.settings.export.model_copy(update={"datasets": list(spec.datasets)})
+        settings = self.settings.model_copy(update={"export": export})
+        try:
+            return run_export_command(settings, ExportRequest(), quiet=True, json_output=False)
+        except GcExportError as exc:
+            print(f"gcexport: schedule {spec.name} failed: {exc}", file=sys.stderr)
+            return exc.exit_code
+
+
+def run_scheduler(settings: Settings, *, once: bool = False, clock: Clock | None = None) -> int:
+    """Loop until SIGTERM/Ctrl-C (or one pass with `once`)."""
+    scheduler = Scheduler(settings, clock=clock or SystemClock())
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    print(
+        f"gcexport schedule: {len(settings.schedules)} schedule(s); SIGTERM stops after the current run.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        while not stop.is_set():
+            for name, code in scheduler.tick():
+                print(
+                    f"gcexport schedule: {name} finished with exit code {code}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if once:
+                break
+            stop.wait(scheduler.seconds_until_next(scheduler.clock.now()))
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,54 @@
+"""The completion webhook: POST the run summary as JSON, retried; its failure never fails the export.
+
+Example::
+
+    delivered = post_summary("https://hooks.example/x", {"status": "success"}, attempts=3, clock=clock)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gcexport.clock import Clock, SystemClock
+
+__all__ = ["WebhookResult", "post_summary"]
+
+
+class WebhookResult:
+    """What happened to the webhook: delivered or not, after how many attempts, and why not."""
+
+    def __init__(self, delivered: bool, attempts: int, error: str | None) -> None:
+        self.delivered, self.attempts, self.error = delivered, attempts, error
+
+    def __repr__(self) -> str:
+        return f"WebhookResult(delivered={self.delivered}, attempts={self.attempts}, error={self.error!r})"
+
+
+def post_summary(
+    url: str,
+    summary: dict[str, Any],
+    *,
+    attempts: int = 3,
+    timeout: float = 10.0,
+    clock: Clock | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> WebhookResult:
+    """POST `summary` to `url`; retry 5xx, 429 and network errors with 1 s, 2 s, 4 s… between."""
+    clock = clock or SystemClock()
+    error: str | None = None
+    with httpx.Client(timeout=timeout, transport=transport) as http:
+        for attempt in range(1, attempts + 1):
+            try:
+                response = http.post(url, json=summary)
+                if response.status_code < 300:
+                    return WebhookResult(True, attempt, None)
+                error = f"HTTP {response.status_code}"
+                if response.status_code < 500 and response.status_code != 429:
+                    return WebhookResult(False, attempt, error)
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            if attempt < attempts:
+                clock.sleep(2.0 ** (attempt - 1))
+    return WebhookResult(False, attempts, error)
