@@ -1,0 +1,200 @@
+"""The official SDK (PureCloudPlatformClientV2) is the schema oracle: every served response deserialises
+into its models, with no key outside `attribute_map` and no enum value it maps to outdated_sdk_version."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from gcexport.emulator import Emulator
+
+DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
+
+sdk = pytest.importorskip("PureCloudPlatformClientV2")
+
+_PRIMITIVES = {"int", "float", "str", "bool", "date", "datetime", "object", "LocalDateTime"}
+
+
+def unknown_keys(data: Any, klass: str, where: str = "$") -> list[str]:
+    """Every JSON key the SDK model for `klass` does not know, as a path."""
+    if data is None or klass in _PRIMITIVES:
+        return []
+    if klass.startswith("list["):
+        inner = re.match(r"list\[(.*)\]", klass).group(1)  # type: ignore[union-attr]
+        return [
+            p for i, item in enumerate(data) for p in unknown_keys(item, inner, f"{where}[{i}]")
+        ]
+    if klass.startswith("dict("):
+        inner = re.match(r"dict\(([^,]*), (.*)\)", klass).group(2)  # type: ignore[union-attr]
+        return [p for k, v in data.items() for p in unknown_keys(v, inner, f"{where}.{k}")]
+    model = getattr(sdk.models, klass)()
+    by_wire = {wire: attr for attr, wire in model.attribute_map.items()}
+    found = [f"{where}.{key} ({klass})" for key in data if key not in by_wire]
+    for key, value in data.items():
+        if key in by_wire:
+            found += unknown_keys(value, model.swagger_types[by_wire[key]], f"{where}.{key}")
+    return found
+
+
+def outdated_values(value: Any, where: str = "$") -> list[str]:
+    """Paths in a deserialised model whose enum setter fell back to outdated_sdk_version."""
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in outdated_values(v, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in outdated_values(v, f"{where}.{k}")]
+    if hasattr(value, "swagger_types"):
+        return [
+            p
+            for attr in value.swagger_types
+            for p in outdated_values(getattr(value, attr), f"{where}.{attr}")
+        ]
+    return [where] if value == "outdated_sdk_version" else []
+
+
+class Oracle:
+    """Calls through the SDK and also fetches the same raw JSON to check keys."""
+
+    def __init__(self, base_url: str, emu: Emulator) -> None:
+        self.api = sdk.ApiClient(host=base_url)
+        self.api.get_client_credentials_token(emu.config.client_id, emu.config.client_secret)
+        self.http = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {self.api.access_token}"}
+        )
+        self.checked: list[str] = []
+
+    def check(self, model_obj: Any, raw: Any, klass: str) -> None:
+        assert type(model_obj).__name__ == klass
+        assert unknown_keys(raw, klass) == []
+        assert outdated_values(model_obj) == []
+        assert outdated_values(self.api._ApiClient__deserialize(raw, klass)) == []
+        self.checked.append(klass)
+
+
+@pytest.fixture
+def oracle(served: tuple[Emulator, str]) -> Oracle:
+    emu, base_url = served
+    return Oracle(base_url, emu)
+
+
+def test_details_query_and_by_id(oracle: Oracle) -> None:
+    conversations = sdk.ConversationsApi(oracle.api)
+    body = {"interval": DAY, "paging": {"pageSize": 100, "pageNumber": 2}}
+    result = conversations.post_analytics_conversations_details_query(body)
+    raw = oracle.http.post("/api/v2/analytics/conversations/details/query", json=body).json()
+    oracle.check(result, raw, "AnalyticsConversationQueryResponse")
+    assert len(result.conversations) == 100 and result.total_hits == raw["totalHits"] > 100
+    one = conversations.get_analytics_conversation_details(
+        raw["conversations"][0]["conversationId"]
+    )
+    raw_one = oracle.http.get(
+        f"/api/v2/analytics/conversations/{one.conversation_id}/details"
+    ).json()
+    oracle.check(one, raw_one, "AnalyticsConversationWithoutAttributes")
+
+
+def test_live_conversations_deserialize(oracle: Oracle) -> None:
+    body = {
+        "interval": "2026-03-04T00:00:00.000Z/2026-03-05T00:00:00.000Z",
+        "order": "desc",
+        "paging": {"pageSize": 50},
+    }
+    result = sdk.ConversationsApi(oracle.api).post_analytics_conversations_details_query(body)
+    raw = oracle.http.post("/api/v2/analytics/conversations/details/query", json=body).json()
+    oracle.check(result, raw, "AnalyticsConversationQueryResponse")
+    assert any(c.conversation_end is None for c in result.conversations)
+
+
+def test_details_job_lifecycle(oracle: Oracle) -> None:
+    conversations = sdk.ConversationsApi(oracle.api)
+    submitted = conversations.post_analytics_conversations_details_jobs({"interval": DAY})
+    status = conversations.get_analytics_conversations_details_job(submitted.job_id)
+    oracle.check(
+        status,
+        oracle.http.get(f"/api/v2/analytics/conversations/details/jobs/{submitted.job_id}").json(),
+        "AsyncQueryStatus",
+    )
+    assert status.state == "FULFILLED"
+    page = conversations.get_analytics_conversations_details_job_results(
+        submitted.job_id, page_size=200
+    )
+    raw = oracle.http.get(
+        f"/api/v2/analytics/conversations/details/jobs/{submitted.job_id}/results",
+        params={"pageSize": 200},
+    ).json()
+    oracle.check(page, raw, "AnalyticsConversationAsyncQueryResponse")
+    assert page.cursor and any(p.attributes for c in page.conversations for p in c.participants)
+    availability = conversations.get_analytics_conversations_details_jobs_availability()
+    oracle.check(
+        availability,
+        oracle.http.get("/api/v2/analytics/conversations/details/jobs/availability").json(),
+        "DataAvailabilityResponse",
+    )
+    conversations.delete_analytics_conversations_details_job(submitted.job_id)
+
+
+def test_aggregates(oracle: Oracle) -> None:
+    body = {"interval": DAY, "granularity": "PT1H", "groupBy": ["queueId", "mediaType"],
+            "metrics": ["nOffered", "tHandle", "tTalk", "tAbandon", "oServiceLevel", "oServiceTarget", "nTransferred"]}  # fmt: skip
+    result = sdk.ConversationsApi(oracle.api).post_analytics_conversations_aggregates_query(body)
+    raw = oracle.http.post("/api/v2/analytics/conversations/aggregates/query", json=body).json()
+    oracle.check(result, raw, "ConversationAggregateQueryResponse")
+    assert len(result.results) > 10
+
+
+def test_reporting_exports(oracle: Oracle) -> None:
+    analytics = sdk.AnalyticsApi(oracle.api)
+    body = {"name": "daily", "timeZone": "UTC", "exportFormat": "CSV", "interval": DAY, "period": "P1D",
+            "viewType": "AGENT_PERFORMANCE_SUMMARY_VIEW", "filter": {"mediaTypes": ["voice"]}, "locale": "en-US"}  # fmt: skip
+    created = analytics.post_analytics_reporting_exports(body)
+    listing = analytics.get_analytics_reporting_exports()
+    oracle.check(
+        listing,
+        oracle.http.get("/api/v2/analytics/reporting/exports").json(),
+        "ReportingExportJobListing",
+    )
+    assert listing.entities[0].id == created.id and listing.entities[0].status == "COMPLETED"
+    metadata = analytics.get_analytics_reporting_exports_metadata()
+    oracle.check(
+        metadata,
+        oracle.http.get("/api/v2/analytics/reporting/exports/metadata").json(),
+        "ReportingExportMetadataJobListing",
+    )
+    csv_text = oracle.http.get(listing.entities[0].download_url).text
+    assert csv_text.splitlines()[0].startswith(
+        "Interval Start,Interval End,Agent Id,Agent Name,Media Type,Answer"
+    )
+
+
+def test_lookups(oracle: Oracle) -> None:
+    queues = sdk.RoutingApi(oracle.api).get_routing_queues(page_size=5, page_number=2)
+    oracle.check(
+        queues,
+        oracle.http.get("/api/v2/routing/queues", params={"pageSize": 5, "pageNumber": 2}).json(),
+        "QueueEntityListing",
+    )
+    codes = sdk.RoutingApi(oracle.api).get_routing_wrapupcodes(page_size=100)
+    oracle.check(
+        codes,
+        oracle.http.get("/api/v2/routing/wrapupcodes", params={"pageSize": 100}).json(),
+        "WrapupCodeEntityListing",
+    )
+    users = sdk.UsersApi(oracle.api).get_users(page_size=500, state="any")
+    oracle.check(
+        users,
+        oracle.http.get("/api/v2/users", params={"pageSize": 500, "state": "any"}).json(),
+        "UserEntityListing",
+    )
+    assert {u.state for u in users.entities} == {"active", "inactive", "deleted"}
+    assert queues.page_number == 2 and queues.next_uri and queues.previous_uri
+
+
+def test_the_oracle_can_fail() -> None:
+    assert unknown_keys({"state": "FULFILLED", "bogus": 1}, "AsyncQueryStatus") == [
+        "$.bogus (AsyncQueryStatus)"
+    ]
+    status = sdk.AsyncQueryStatus()
+    status.state = "ALMOST_DONE"
+    assert outdated_values(status) == ["$.state"]
