@@ -5,12 +5,15 @@ UTC *day* touched by the interval, so each slice is whole UTC days and results a
 the caller's ``[start, end)``; intervals are capped at 7 days (31 with filters); pages hold at
 most 100 rows and paging stops at 100,000 results.
 
-Splitting past the 100,000 cap: a sub-day time split is impossible (day matching), so an
-over-full day is partitioned on conversation dimensions whose values are enumerated and
-single-valued per conversation — ``originatingDirection`` (inbound | outbound | absent), then
-``conversationInitiator`` (participant purposes | absent), then ``customerParticipation``.
-Each partition adds one ANDed conversation filter; partitions are disjoint and together
-exhaustive, so every conversation is returned exactly once (and ids are de-duplicated per day).
+Splitting past the 100,000 cap: a sub-day time split is impossible (day matching), and range
+semantics on ``conversationStart`` are unverified (§3.2), so an over-full day is read from both
+ends — ascending by ``conversationStart`` up to the cap, then descending for the rest plus one
+page of overlap — de-duplicated by ``conversationId``; that reaches twice the cap. A day beyond
+that is first partitioned on single-valued, enumerated conversation dimensions
+(``originatingDirection`` inbound | outbound | absent, then ``customerParticipation``
+true | false | absent), each partition one extra ANDed conversation filter: disjoint and together
+exhaustive. If the unique conversations read fall short of ``totalHits`` the slice raises
+`DataError` rather than return less.
 
 Example::
 
@@ -41,32 +44,9 @@ __all__ = ["DETAILS_QUERY_PATH", "PARTITIONS", "iter_query_pages"]
 
 DETAILS_QUERY_PATH = "/api/v2/analytics/conversations/details/query"
 
-_PURPOSES = [
-    "acd",
-    "agent",
-    "api",
-    "botflow",
-    "campaign",
-    "customer",
-    "dialer",
-    "external",
-    "fax",
-    "group",
-    "inbound",
-    "ivr",
-    "manual",
-    "outbound",
-    "station",
-    "user",
-    "voicemail",
-    "voicesurveyflow",
-    "workflow",
-]  # REFERENCE.md §4.2 participant purposes (= conversationInitiator values)
-
 #: Single-valued conversation dimensions and their enumerated values (REFERENCE.md §4.2).
 PARTITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("originatingDirection", ("inbound", "outbound")),
-    ("conversationInitiator", tuple(_PURPOSES)),
     ("customerParticipation", ("true", "false")),
 )
 
@@ -122,22 +102,42 @@ class _Query:
 
     def iter_slice(self, piece: _Slice) -> Iterator[Page]:
         first = self._fetch(piece, 1)
-        if (first.total_hits or 0) > self.max_results:
-            yield from self._iter_split(piece, first.total_hits or 0)
+        total = first.total_hits or 0
+        if total > self.max_results:
+            yield from self._iter_split(piece, total)
             return
         seen: set[str] = set()
         yield self._keep(first, seen)
-        pages = math.ceil((first.total_hits or 0) / self.page_size)
-        for number in range(2, pages + 1):
-            page = self._fetch(piece, number)
+        yield from self._iter_numbers(piece, range(2, math.ceil(total / self.page_size) + 1), seen)
+
+    def _iter_numbers(
+        self, piece: _Slice, numbers: range, seen: set[str], order: str = "asc"
+    ) -> Iterator[Page]:
+        for number in numbers:
+            page = self._fetch(piece, number, order)
             if not page.items:
                 return
             yield self._keep(page, seen)
+
+    def _iter_both_ends(self, piece: _Slice, total: int) -> Iterator[Page]:
+        last = self.max_results // self.page_size
+        seen: set[str] = set()
+        yield from self._iter_numbers(piece, range(1, last + 1), seen)
+        rest = math.ceil((total - len(seen)) / self.page_size) + 1  # one page of overlap
+        yield from self._iter_numbers(piece, range(1, min(rest, last) + 1), seen, "desc")
+        if len(seen) < total:
+            raise DataError(
+                f"read {len(seen)} of {total} conversations of {piece.interval} from both ends"
+                " of the details query; refusing to return less — export this day with details jobs"
+            )
 
     def _iter_split(self, piece: _Slice, total: int) -> Iterator[Page]:
         if piece.interval.duration > timedelta(days=1):
             for day in piece.interval.split(timedelta(days=1)):
                 yield from self.iter_slice(_Slice(day, piece.partition, piece.depth))
+            return
+        if total <= 2 * self.max_results:
+            yield from self._iter_both_ends(piece, total)
             return
         if piece.depth >= len(PARTITIONS):
             raise DataError(
@@ -152,7 +152,7 @@ class _Query:
                 _Slice(piece.interval, (*piece.partition, option), piece.depth + 1)
             )
 
-    def _fetch(self, piece: _Slice, number: int) -> Page:
+    def _fetch(self, piece: _Slice, number: int, order: str = "asc") -> Page:
         conversation_filters = list(self.conversation_filters)
         if piece.partition:
             conversation_filters.append(Filter(type="and", predicates=list(piece.partition)))
@@ -160,7 +160,7 @@ class _Query:
             interval=piece.interval,
             segment_filters=self.segment_filters or None,
             conversation_filters=conversation_filters or None,
-            order="asc",
+            order=order,  # type: ignore[arg-type]
             order_by="conversationStart",
             paging=Paging(page_size=self.page_size, page_number=number),
         )
@@ -173,10 +173,10 @@ class _Query:
         )
 
     def _keep(self, page: Page, seen: set[str]) -> Page:
-        fresh: list[dict[str, Any]] = []
-        for conversation in in_window(page.items, self.window):
+        new: list[dict[str, Any]] = []
+        for conversation in page.items:
             key = str(conversation.get("conversationId"))
             if key not in seen:
                 seen.add(key)
-                fresh.append(conversation)
-        return with_items(page, fresh)
+                new.append(conversation)
+        return with_items(page, in_window(new, self.window))
