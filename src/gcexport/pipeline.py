@@ -31,6 +31,7 @@ from gcexport.errors import ConfigError, GcExportError
 from gcexport.loading import LoadContext, PartitionOutcome
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
+from gcexport.runlog import record_run
 from gcexport.state import State
 from gcexport.windows import Window, incremental_days, plan_days
 
@@ -178,13 +179,17 @@ def run_export(
     return summary
 
 
-def _finish(summary: RunSummary, audit: AuditLog, clock: Clock) -> None:
-    summary.finished_at = clock.now().isoformat()
+def _finish_counts(summary: RunSummary, audit: AuditLog, now: datetime) -> None:
+    summary.finished_at = now.isoformat()
     summary.requests = int(audit.counts["requests"])
     summary.rate_limited = int(audit.counts["rate_limited"])
     summary.waited_s = round(float(audit.counts["waited_s"]), 3)
     if summary.status == "running":
-        summary.status = "success"
+        summary.status = "success" if summary.parity_ok else "parity_failed"
+
+
+def _finish(summary: RunSummary, audit: AuditLog, clock: Clock) -> None:
+    _finish_counts(summary, audit, clock.now())
     audit.write("run", **{k: v for k, v in summary.to_dict().items() if k != "presigned"})
 
 
@@ -323,6 +328,9 @@ def _verify_and_commit(
     summary.parity = [row.to_dict() for row in report.rows]
     _tabulate(summary, outcomes)
     _write_manifest(plan, summary, outcomes)
+    if ctx.load.warehouse is not None:
+        _finish_counts(summary, ctx.audit, ctx.now)
+        record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
     report.raise_for_mismatch()
 
 

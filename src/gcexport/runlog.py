@@ -1,0 +1,85 @@
+"""Run history in the warehouse: `gcexport_runs` (one row per run) and `gcexport_partitions`.
+
+These feed the report's data-quality panel (parity, provisional partitions, drift, requests and
+429 waits). Rows are appended by replacing the run date's partition with its old rows plus the new.
+
+Example::
+
+    record_run(warehouse, summary, outcomes, day=date(2026, 11, 23))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from gcexport.sinks.warehouse import quote_ident
+
+__all__ = ["PARTITIONS_SCHEMA", "RUNS_SCHEMA", "record_run"]
+
+TS = pa.timestamp("ms", tz="UTC")
+RUNS_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("started_at", TS), ("finished_at", TS), ("status", pa.string()),
+    ("datasets", pa.string()), ("parity_ok", pa.bool_()), ("requests", pa.int64()),
+    ("rate_limited", pa.int64()), ("waited_s", pa.float64()), ("provisional", pa.string()),
+    ("drift", pa.string()), ("files", pa.int64()), ("bytes", pa.int64()),
+    ("config_sha256", pa.string()), ("partition_date", pa.date32()),
+])  # fmt: skip
+PARTITIONS_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("table_name", pa.string()), ("data_date", pa.date32()),
+    ("api_rows", pa.int64()), ("file_rows", pa.int64()), ("warehouse_rows", pa.int64()),
+    ("provisional", pa.bool_()), ("parity_ok", pa.bool_()), ("partition_date", pa.date32()),
+])  # fmt: skip
+
+
+def _append(warehouse: Any, table: str, day: date, new: pa.Table) -> None:
+    """Replace `day`'s partition of `table` with its existing rows plus `new`."""
+    old = pa.Table.from_pylist([], schema=new.schema)
+    if warehouse.count_rows(table, day):
+        cols = ", ".join(quote_ident(name) for name in new.schema.names)
+        rows = warehouse.query(
+            f"select {cols} from {quote_ident(table)} "
+            f"where {quote_ident('partition_date')} = DATE '{day.isoformat()}'"
+        )
+        old = pa.Table.from_pylist(
+            [dict(zip(new.schema.names, r, strict=True)) for r in rows], schema=new.schema
+        )
+    warehouse.replace_partition(table, day, [pa.concat_tables([old, new])], new.schema)
+
+
+def _ts(text: str) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: date) -> None:
+    """Append this run and its partitions to the warehouse's run history."""
+    run = {
+        "run_id": summary.run_id, "started_at": _ts(summary.started_at), "finished_at": _ts(summary.finished_at),
+        "status": summary.status, "datasets": ",".join(summary.datasets), "parity_ok": summary.parity_ok,
+        "requests": summary.requests, "rate_limited": summary.rate_limited, "waited_s": summary.waited_s,
+        "provisional": orjson.dumps(summary.provisional).decode(), "drift": orjson.dumps(summary.drift).decode(),
+        "files": summary.files, "bytes": summary.bytes, "config_sha256": summary.config_sha256,
+        "partition_date": day,
+    }  # fmt: skip
+    _append(warehouse, "gcexport_runs", day, pa.Table.from_pylist([run], schema=RUNS_SCHEMA))
+    parts = [
+        {
+            "run_id": summary.run_id,
+            "table_name": o.table,
+            "data_date": o.day,
+            "api_rows": o.api_rows,
+            "file_rows": o.file_rows,
+            "warehouse_rows": o.warehouse_rows,
+            "provisional": o.provisional,
+            "parity_ok": o.api_rows == o.file_rows and o.warehouse_rows in (None, o.api_rows),
+            "partition_date": day,
+        }  # fmt: skip
+        for o in outcomes
+    ]
+    _append(
+        warehouse, "gcexport_partitions", day, pa.Table.from_pylist(parts, schema=PARTITIONS_SCHEMA)
+    )
