@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import io
 from collections.abc import Iterator
@@ -64,7 +65,9 @@ def _json_default(value: Any) -> Any:
 
 def _jsonl_lines(batch: pa.RecordBatch) -> bytes:
     rows = batch.to_pylist()
-    return b"".join(orjson.dumps(row, default=_json_default) + b"\n" for row in rows)
+    # UTC as "Z", like the Genesys API's own timestamps; dates as "YYYY-MM-DD".
+    option = orjson.OPT_UTC_Z
+    return b"".join(orjson.dumps(row, default=_json_default, option=option) + b"\n" for row in rows)
 
 
 def conform(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -151,12 +154,25 @@ def count_file_rows(path: Path, fmt: str) -> int:
         if fmt == "parquet":
             return int(pq.ParquetFile(path).metadata.num_rows)
         if fmt == "csv":
-            reader = pacsv.open_csv(path)
-            return sum(batch.num_rows for batch in reader)
+            return _count_csv_rows(path)
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())
     except (pa.ArrowException, OSError) as exc:
         raise SinkError(f"could not read back {path.name}: {exc}") from exc
+
+
+def _count_csv_rows(path: Path) -> int:
+    """Rows of a CSV file, values read as text (quoted newlines allowed, no type inference)."""
+    with open(path, newline="") as handle:
+        names = next(csv.reader(handle), [])
+    if not names:
+        return 0
+    reader = pacsv.open_csv(
+        path,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+    )
+    return sum(batch.num_rows for batch in reader)
 
 
 @dataclass(frozen=True)
