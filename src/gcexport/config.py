@@ -205,7 +205,23 @@ class Settings(_Section):
     genesys: GenesysSettings = Field(default_factory=GenesysSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     details: DetailsSettings = Field(default_factory=DetailsSettings)
-    aggregates: list[AggregateSpec] = Field(default_factory=lambda: [AggregateSpec()])
+    aggregates: list[AggregateSpec] = Field(
+        default_factory=lambda: [
+            AggregateSpec(),
+            AggregateSpec(
+                name="agent_daily",
+                metrics=["tAnswered", "tHandle", "tTalk", "tHeld", "tAcw", "nTransferred"],
+                group_by=["userId", "mediaType"],
+                granularity="P1D",
+            ),
+            AggregateSpec(
+                name="wrapup_daily",
+                metrics=["tHandle", "tAcw"],
+                group_by=["wrapUpCode", "queueId"],
+                granularity="P1D",
+            ),
+        ]
+    )
     reporting_exports: list[ReportExportSpec] = Field(
         default_factory=lambda: [
             ReportExportSpec(),
