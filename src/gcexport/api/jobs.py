@@ -96,8 +96,12 @@ def _raise_if_failed(job_id: str, status: dict[str, Any]) -> None:
 
 
 def delete_job(client: GenesysClient, job_id: str) -> None:
-    """Cancel/delete a job (204)."""
-    client.request("DELETE", f"{JOBS_PATH}/{job_id}", endpoint=JOB_PATH)
+    """Cancel/delete a job (204); one already gone (404, e.g. a retried DELETE) counts as deleted."""
+    try:
+        client.request("DELETE", f"{JOBS_PATH}/{job_id}", endpoint=JOB_PATH)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
 
 
 def iter_job_pages(

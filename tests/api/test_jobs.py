@@ -1,0 +1,155 @@
+"""Details jobs against the emulator: exact rows, faults, failures, resume, early stop, cursor guard."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from gcexport.api import jobs
+from gcexport.api.paging import PollPolicy
+from gcexport.client import GenesysClient
+from gcexport.clock import FakeClock
+from gcexport.errors import DataError, JobFailedError, QueryValidationError
+
+START = datetime(2026, 3, 6, 3, tzinfo=timezone.utc)
+END = datetime(2026, 3, 8, tzinfo=timezone.utc)
+JOB = "/api/v2/analytics/conversations/details/jobs/{jobId}"
+
+
+def ids(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted(str(row["conversationId"]) for row in rows)
+
+
+def export(org: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    return [
+        row for page in jobs.iter_job_pages(org.client, START, END, **kwargs) for row in page.items
+    ]
+
+
+def deletes(org: Any) -> list[str]:
+    return [r.path for r in org.emulator.requests if r.method == "DELETE" and r.status == 204]
+
+
+def test_job_rows_are_exactly_the_window_and_job_is_deleted(make_org: Any) -> None:
+    org = make_org()
+    submitted: list[str] = []
+    rows = export(org, page_size=100, on_job_submitted=submitted.append)
+    assert ids(rows) == ids(org.emulator.truth.conversations(START, END))
+    assert len(submitted) == 1
+    assert deletes(org) == [f"/api/v2/analytics/conversations/details/jobs/{submitted[0]}"]
+    assert org.clock.slept, "polling waited on the clock"
+
+
+def test_availability_is_the_watermark(make_org: Any) -> None:
+    org = make_org()
+    assert jobs.get_availability(org.client) == datetime(2026, 3, 10, 6, tzinfo=timezone.utc)
+
+
+def test_window_past_the_watermark_is_refused(make_org: Any) -> None:
+    org = make_org()
+    with pytest.raises(
+        QueryValidationError, match="data availability date 2026-03-10T06:00:00.000Z"
+    ):
+        list(jobs.iter_job_pages(org.client, START, datetime(2026, 3, 10, 12, tzinfo=timezone.utc)))
+
+
+def test_faults_change_nothing_and_429s_wait_retry_after(make_org: Any) -> None:
+    calm = export(make_org(), page_size=10)
+    stormy = make_org(faults="429=0.1,5xx=0.05,drop=0.05")
+    rows = export(stormy, page_size=10)
+    assert rows == calm
+    waits = stormy.waits_after_429()
+    assert waits and all(asked == waited for asked, waited in waits)
+
+
+def test_failed_job_raises_with_its_id(make_org: Any) -> None:
+    org = make_org(faults="job_fail=1.0")
+    submitted: list[str] = []
+    with pytest.raises(JobFailedError) as caught:
+        export(org, on_job_submitted=submitted.append)
+    assert caught.value.job_id == submitted[0]
+    assert caught.value.state == "FAILED"
+    assert submitted[0] in str(caught.value)
+
+
+def test_early_stop_deletes_the_job(make_org: Any) -> None:
+    org = make_org()
+    submitted: list[str] = []
+    pages = jobs.iter_job_pages(
+        org.client, START, END, page_size=20, on_job_submitted=submitted.append
+    )
+    first = next(pages)
+    assert first.cursor is not None
+    pages.close()
+    assert deletes(org) == [f"/api/v2/analytics/conversations/details/jobs/{submitted[0]}"]
+
+
+def test_given_job_id_is_reused(make_org: Any) -> None:
+    org = make_org()
+    query = jobs.DetailsJobQuery(interval=jobs.Interval.of(START, END))
+    job_id = jobs.submit_job(org.client, query)
+    rows = export(org, job_id=job_id, on_job_submitted=lambda _: pytest.fail("resubmitted"))
+    assert ids(rows) == ids(org.emulator.truth.conversations(START, END))
+    posts = [
+        r for r in org.emulator.requests if r.method == "POST" and r.path.endswith("/details/jobs")
+    ]
+    assert len(posts) == 1
+
+
+def test_gone_job_id_is_replaced(make_org: Any) -> None:
+    org = make_org()
+    submitted: list[str] = []
+    rows = export(org, job_id="no-such-job", on_job_submitted=submitted.append)
+    assert len(submitted) == 1 and submitted[0] != "no-such-job"
+    assert ids(rows) == ids(org.emulator.truth.conversations(START, END))
+
+
+def test_poll_gives_up_after_its_timeout(make_org: Any) -> None:
+    org = make_org(job_queued_seconds=10_000)
+    with pytest.raises(JobFailedError) as caught:
+        export(org, poll=PollPolicy(initial=1, factor=2, max_interval=8, timeout=60))
+    assert caught.value.state == "TIMED_OUT"
+    assert sum(org.clock.slept) <= 60 + 1
+
+
+def repeating_cursor_genesys(request: httpx.Request) -> httpx.Response:
+    path = request.url.path
+    if path == "/oauth/token":
+        return httpx.Response(200, json={"access_token": "t", "expires_in": 86399})
+    if path.endswith("/availability"):
+        return httpx.Response(200, json={"dataAvailabilityDate": "2026-03-10T00:00:00Z"})
+    if request.method == "POST":
+        return httpx.Response(202, json={"jobId": "job-1"})
+    if request.method == "DELETE":
+        return httpx.Response(204)
+    if path.endswith("/results"):
+        return httpx.Response(200, json={"conversations": [], "cursor": "same-cursor"})
+    return httpx.Response(200, json={"state": "FULFILLED"})
+
+
+def test_repeated_cursor_raises_instead_of_looping() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return repeating_cursor_genesys(request)
+
+    client = GenesysClient(
+        api_url="https://api.test", login_url="https://login.test", client_id="c",
+        client_secret=SecretStr("s"), transport=httpx.MockTransport(handler), clock=FakeClock(),
+    )  # fmt: skip
+    with pytest.raises(DataError, match="cursor repeated"):
+        list(jobs.iter_job_pages(client, START, END))
+    results = [r for r in seen if r.url.path.endswith("/results")]
+    assert len(results) == 2  # the second page hands back the cursor that fetched it
+    assert seen[-1].method == "DELETE"
+
+
+def test_poll_policy_waits_grow_and_stop() -> None:
+    waits = list(PollPolicy(initial=1, factor=2, max_interval=5, timeout=20).intervals())
+    assert waits == [1, 2, 4, 5, 5]
+    assert sum(waits) <= 20 and timedelta(seconds=sum(waits)) < timedelta(seconds=21)
