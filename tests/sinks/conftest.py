@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sink_targets import FileTarget, WarehouseTarget
 
-from gcexport.sinks import open_file_sink, open_warehouse
+from gcexport.sinks import Warehouse, open_file_sink, open_warehouse
 
 
 @pytest.fixture(scope="session")
@@ -109,3 +109,18 @@ def target(
             yield WarehouseTarget(kind, wh)
         finally:
             wh.close()
+
+
+@pytest.fixture(params=["duckdb", "snowflake"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    """Each warehouse, fresh (a new DuckDB file, a new fakesnow schema)."""
+    url = (
+        f"duckdb://{tmp_path}/wh.duckdb"
+        if request.param == "duckdb"
+        else request.getfixturevalue("snowflake_url")
+    )
+    wh = open_warehouse(url)
+    try:
+        yield wh
+    finally:
+        wh.close()

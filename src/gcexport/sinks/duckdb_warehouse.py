@@ -94,30 +94,28 @@ class DuckDBWarehouse:
         return rows
 
     def _insert(self, table: str, chunk: pa.Table) -> int:
+        # No try/finally: after a failed statement DuckDB refuses even unregister until ROLLBACK,
+        # and the rollback discards the registration anyway.
         self._con.register(_VIEW, chunk)
-        try:
-            sql = f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM {_VIEW}"
-            self._sql(f"insert into {table}", sql)
-        finally:
-            self._con.unregister(_VIEW)
+        sql = f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM {_VIEW}"
+        self._sql(f"insert into {table}", sql)
+        self._con.unregister(_VIEW)
         return int(chunk.num_rows)
 
     def _ensure_table(self, table: str, schema: pa.Schema) -> None:
         """Create `table` from the Arrow schema, or add the columns it lacks."""
-        self._con.register(_VIEW, schema.empty_table())
-        try:
-            existing = self._columns(table)
-            if not existing:
-                sql = f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {_VIEW} LIMIT 0"
-                self._sql(f"create {table}", sql)
-                return
-            described = self._sql("describe", f"DESCRIBE SELECT * FROM {_VIEW}")
-            for name, sql_type, *_ in described:
-                if name.lower() not in existing:
-                    alter = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sql_type}"
-                    self._sql(f"alter {table}", alter)
-        finally:
-            self._con.unregister(_VIEW)
+        existing = self._columns(table)
+        self._con.register(_VIEW, schema.empty_table())  # unregistered by _insert or the rollback
+        if not existing:
+            sql = f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {_VIEW} LIMIT 0"
+            self._sql(f"create {table}", sql)
+            return
+        for name, sql_type, *_ in self._sql("describe", f"DESCRIBE SELECT * FROM {_VIEW}"):
+            if name.lower() not in existing:
+                alter = (
+                    f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sql_type}"
+                )
+                self._sql(f"alter {table}", alter)
 
     def _columns(self, table: str) -> set[str]:
         rows = self._sql(

@@ -99,11 +99,28 @@ def _integer(name: str, value: str) -> int:
         raise ConfigError(f"Snowflake URL option {name} must be a whole number") from None
 
 
+class Secret:
+    """A value that never shows in a repr, str or vars() dump."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
 class SnowflakeWarehouse:
     """A Snowflake schema; the password comes from SNOWFLAKE_PASSWORD and is never shown."""
 
     def __init__(self, target: SnowflakeTarget, password: str) -> None:
-        self.target, self.__password = target, password
+        self.target, self._password = target, Secret(password)
         self._conn: Any = None
         self.rows_per_file = ROWS_PER_FILE
 
@@ -124,7 +141,8 @@ class SnowflakeWarehouse:
     # -- connection and statements -------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self.__password, "***") if self.__password else text
+        secret = self._password.reveal()
+        return text.replace(secret, "***") if secret else text
 
     def _connect(self) -> Any:
         if self._conn is None:
@@ -132,7 +150,7 @@ class SnowflakeWarehouse:
 
             try:
                 self._conn = snowflake.connector.connect(
-                    **self.target.connect_args(), password=self.__password
+                    **self.target.connect_args(), password=self._password.reveal()
                 )
             except snowflake.connector.errors.Error as exc:
                 raise DestinationError(
@@ -319,7 +337,9 @@ def _copy_sql(table: str, source: str, *, purge: bool) -> str:
     return (
         f"COPY INTO {quote_ident(table)} FROM {source} FILE_FORMAT = (TYPE = PARQUET) "
         "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE ON_ERROR = ABORT_STATEMENT"
-        + (" PURGE = TRUE" if purge else "")
+        # FORCE: a re-run deletes the partition and must load its files again, even though
+        # Snowflake's load metadata remembers them (it would skip them: "loaded before").
+        " FORCE = TRUE" + (" PURGE = TRUE" if purge else "")
     )
 
 
