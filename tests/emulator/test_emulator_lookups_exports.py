@@ -1,0 +1,138 @@
+"""Lookup listings (envelope, paging, user states) and reporting exports (validation, lifecycle, CSV = aggregates)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+import pytest
+
+from gcexport.clock import FakeClock
+from gcexport.emulator import Emulator
+
+DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
+EXPORTS = "/api/v2/analytics/reporting/exports"
+
+
+def test_queue_listing_envelope_and_paging(client: httpx.Client, emu: Emulator) -> None:
+    total = len(emu.truth.queues())
+    assert 10 <= total <= 30
+    first = client.get("/api/v2/routing/queues", params={"pageSize": 5}).json()
+    assert list(first) == [
+        "entities",
+        "pageSize",
+        "pageNumber",
+        "total",
+        "nextUri",
+        "firstUri",
+        "lastUri",
+        "selfUri",
+        "pageCount",
+    ]
+    assert (
+        first["nextUri"] == "/api/v2/routing/queues?pageSize=5&pageNumber=2"
+        and first["total"] == total
+    )
+    last = client.get(
+        "/api/v2/routing/queues", params={"pageSize": 5, "pageNumber": first["pageCount"]}
+    ).json()
+    assert (
+        "nextUri" not in last
+        and last["previousUri"]
+        and len(last["entities"]) == total - 5 * (first["pageCount"] - 1)
+    )
+    queue = first["entities"][0]
+    assert queue["mediaSettings"]["call"]["serviceLevel"].keys() == {"percentage", "durationMs"}
+    assert client.get("/api/v2/routing/queues", params={"pageSize": 501}).status_code == 400
+
+
+def test_users_by_state(client: httpx.Client, emu: Emulator) -> None:
+    everyone = emu.truth.users()
+    assert 200 <= len(everyone) <= 320
+    for state in ("active", "inactive", "deleted", "any"):
+        params = {"pageSize": 500} if state == "active" else {"pageSize": 500, "state": state}
+        body = client.get("/api/v2/users", params=params).json()
+        expected = [u for u in everyone if state == "any" or u["state"] == state]
+        assert [u["id"] for u in body["entities"]] == [u["id"] for u in expected] and body[
+            "total"
+        ] == len(expected) > 0
+    assert client.get("/api/v2/users", params={"state": "gone"}).json()["code"] == "invalid.value"
+    codes = client.get("/api/v2/routing/wrapupcodes", params={"pageSize": 100}).json()
+    assert len(codes["entities"]) == len(emu.truth.wrapup_codes()) == 15
+
+
+def export_body(**overrides: Any) -> dict[str, Any]:
+    body = {"name": "q", "timeZone": "UTC", "exportFormat": "CSV", "interval": DAY, "period": "P1D",
+            "viewType": "QUEUE_PERFORMANCE_SUMMARY_VIEW", "filter": {"mediaTypes": ["voice", "email"]}, "locale": "en-US"}  # fmt: skip
+    body.update(overrides)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (export_body(locale=None), "The field [locale] is required."),
+        (
+            export_body(viewType="QUEUE_VIEW"),
+            "Value [QUEUE_VIEW] is not valid for field type [ViewType]. Allowable values are: QUEUE_PERFORMANCE_SUMMARY_VIEW, ",
+        ),
+        (export_body(period="daily"), "Invalid granularity [daily]"),
+    ],
+)
+def test_export_validation(client: httpx.Client, body: dict[str, Any], message: str) -> None:
+    reply = client.post(EXPORTS, json={k: v for k, v in body.items() if v is not None})
+    assert reply.status_code == 400 and reply.json()["message"].startswith(message)
+
+
+def test_export_lifecycle_and_csv_matches_aggregates(
+    client: httpx.Client, clock: FakeClock
+) -> None:
+    created = client.post(EXPORTS, json=export_body()).json()
+    assert created["status"] == "SUBMITTED" and "downloadUrl" not in created
+    clock.advance(0.5)
+    assert client.get(EXPORTS).json()["entities"][0]["status"] == "RUNNING"
+    clock.advance(0.5)
+    listed = client.get(EXPORTS).json()["entities"][0]
+    assert listed["status"] == "COMPLETED" and listed["id"] == created["id"]
+    assert listed["downloadUrl"] == f"https://api.emulated.test/api/v2/downloads/{created['id']}"
+    rows = list(csv.DictReader(io.StringIO(client.get(listed["downloadUrl"]).text)))
+    body = {"interval": DAY, "groupBy": ["queueId", "mediaType"], "metrics": ["nOffered", "tHandle", "tAbandon"],
+            "filter": {"type": "or", "predicates": [{"dimension": "mediaType", "value": "voice"}, {"dimension": "mediaType", "value": "email"}]}}  # fmt: skip
+    aggregates = client.post("/api/v2/analytics/conversations/aggregates/query", json=body).json()
+    stats = {(r["group"]["queueId"], r["group"]["mediaType"]): {m["metric"]: m["stats"] for m in r["data"][0]["metrics"]}
+             for r in aggregates["results"] if "queueId" in r["group"]}  # fmt: skip
+    assert rows and {r["Media Type"] for r in rows} == {"voice", "email"}
+    for row in rows:
+        want = stats[(row["Queue Id"], row["Media Type"])]
+        assert int(row["Offer"]) == want.get("nOffered", {}).get("count", 0)
+        assert int(row["Total Handle"]) == want.get("tHandle", {}).get("sum", 0)
+        assert int(row["Abandon"]) == want.get("tAbandon", {}).get("count", 0)
+
+
+def test_download_needs_a_token_and_other_views_fail(
+    client: httpx.Client, clock: FakeClock, emu: Emulator
+) -> None:
+    created = client.post(
+        EXPORTS, json=export_body(viewType="AGENT_PERFORMANCE_SUMMARY_VIEW")
+    ).json()
+    other = client.post(EXPORTS, json=export_body(viewType="API_USAGE_VIEW")).json()
+    clock.advance(1)
+    listing = {e["id"]: e for e in client.get(EXPORTS).json()["entities"]}
+    assert (
+        listing[other["id"]]["status"] == "FAILED"
+        and listing[other["id"]]["exportErrorMessagesType"] == "FAILED_CONVERTING_EXPORT_JOB"
+    )
+    url = listing[created["id"]]["downloadUrl"]
+    with httpx.Client(transport=emu.transport()) as anonymous:
+        assert anonymous.get(url).status_code == 401
+    text = client.get(url).text
+    names = {u["name"] for u in emu.truth.users()}
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and all(r["Agent Name"] in names for r in rows)
+    metadata = client.get(f"{EXPORTS}/metadata").json()
+    assert {e["viewType"] for e in metadata["entities"]} == {
+        "QUEUE_PERFORMANCE_SUMMARY_VIEW",
+        "AGENT_PERFORMANCE_SUMMARY_VIEW",
+    }
