@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gcexport.api import aggregates as aggregates_api
 from gcexport.api import details as details_api
@@ -29,8 +30,10 @@ from gcexport.models import AggregateQuery, Interval, ReportExportRequest
 from gcexport.state import JobRecord, StateStore
 from gcexport.transform import (
     TABLE_SCHEMAS,
+    FlatResult,
     compute_queue_kpis,
     flatten_aggregates,
+    flatten_conversation_pages,
     flatten_conversations,
     flatten_queues,
     flatten_users,
@@ -174,12 +177,11 @@ def _details_load(
     drift: list[Any] = []
     with DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load:
         for page in pages:
-            fresh = [c for c in page.items if c.get("conversationId") not in seen]
-            seen.update(c["conversationId"] for c in fresh)
+            fresh = _unseen(page.items, seen)
             if not fresh:
                 continue
             live = live or any("conversationEnd" not in c for c in fresh)
-            flat = flatten_conversations(fresh, source=method)
+            flat = _flatten_page(page, fresh, source=method)
             drift.extend(flat.drift)
             load.add(_only_day(flat.tables, window.day))
         if method == "job" and expected is not None and len(seen) < expected:
@@ -188,6 +190,41 @@ def _details_load(
         load.provisional = live or ctx.watermark is None or window.end > ctx.watermark
         outcomes = load.commit()
     return DayResult(DETAILS, window, outcomes, load.provisional, expected, drift, method)
+
+
+def _unseen(conversations: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
+    """Conversations not met before in this day (the last copy wins within a page); marks them seen."""
+    fresh: dict[str, dict[str, Any]] = {}
+    for conversation in conversations:
+        cid = conversation.get("conversationId")
+        if not isinstance(cid, str):
+            raise DataError("a conversation without a conversationId reached the export")
+        if cid not in seen:
+            fresh[cid] = conversation
+    seen.update(fresh)
+    return list(fresh.values())
+
+
+def _flatten_page(page: Page, fresh: list[dict[str, Any]], *, source: str) -> FlatResult:
+    """Flatten the raw page body (vectorised), keeping only `fresh` conversations.
+
+    The page may hold conversations outside the window (jobs match overlapping lifetimes) or
+    already seen on an earlier page; those are filtered out by id. Falls back to the dict path when
+    the body holds the same conversation twice.
+    """
+    flat = flatten_conversation_pages([page.raw], source=source)
+    wanted = pa.array([c["conversationId"] for c in fresh], type=pa.string())
+    conversations = flat.tables["conversations"]
+    if conversations.num_rows == len(fresh):
+        return flat
+    keep = pc.is_in(conversations.column("conversation_id"), value_set=wanted)
+    if pc.sum(keep).as_py() != len(fresh):
+        return flatten_conversations(fresh, source=source)
+    tables = {
+        name: table.filter(pc.is_in(table.column("conversation_id"), value_set=wanted))
+        for name, table in flat.tables.items()
+    }
+    return FlatResult(tables, flat.drift)
 
 
 def _only_day(tables: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:
