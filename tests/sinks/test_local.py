@@ -166,3 +166,15 @@ def test_destination_urls(tmp_path: Path) -> None:
         open_file_sink("s3:///prefix")
     with pytest.raises(ConfigError, match="format"):
         open_file_sink(tmp_path, fmt="xlsx")
+
+
+def test_a_writer_commits_once(tmp_path: Path) -> None:
+    from gcexport.errors import SinkError
+
+    writer = open_file_sink(tmp_path).open_partition("segments", DAY, run_id="r1")
+    writer.write(segments(1))
+    writer.commit()
+    with pytest.raises(SinkError, match="already committed"):
+        writer.commit()
+    with pytest.raises(SinkError, match="already committed"):
+        writer.write(segments(1))

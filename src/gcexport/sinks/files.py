@@ -77,6 +77,7 @@ class PartitionWriter:
     def __init__(self, sink: FileSink, table: str, partition_date: date, run_id: str) -> None:
         self._sink, self.table, self.partition_date = sink, table, partition_date
         self._tag = f"{run_id}-{secrets.token_hex(3)}"
+        sink.storage.ensure_marker()
         self._dir = sink.storage.staging_dir(self._tag)
         self._current: TableFileWriter | None = None
         self._records: list[tuple[str, int, int, str]] = []
@@ -105,6 +106,8 @@ class PartitionWriter:
 
     def commit(self) -> PartitionResult:
         """Publish: the partition now holds exactly the files written here."""
+        if self._closed:
+            raise SinkError(f"{self!r} is already committed or aborted")
         try:
             if self._current is None and not self._records and self._schema is not None:
                 self._open_file()  # an empty partition still gets one (empty) file with a schema
@@ -127,7 +130,6 @@ class PartitionWriter:
         (self._dir / PARTITION_MANIFEST).write_bytes(
             orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
         )
-        self._sink.storage.ensure_marker()
         rel_dir = partition_dir(self.table, self.partition_date)
         uris = self._sink.storage.publish_partition(rel_dir, self._tag, names)
         self._closed = True

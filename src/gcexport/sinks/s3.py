@@ -47,8 +47,8 @@ class S3Storage:
             self._extra["SSEKMSKeyId"] = kms_key_id
         # SigV4 everywhere: the 7-day presign bound is SigV4's, and KMS-encrypted objects need it.
         self._client: Any = boto3.client("s3", config=Config(signature_version="s3v4"))
-        self._tmp = Path(tempfile.mkdtemp(prefix="gcexport-s3-"))
         self._staged: dict[str, list[str]] = {}
+        self._marked = False
 
     def __repr__(self) -> str:
         return f"S3Storage({self.uri('')!r}, sse={self._extra['ServerSideEncryption']!r})"
@@ -94,11 +94,13 @@ class S3Storage:
             )
 
     def ensure_marker(self) -> None:
-        if self.read_bytes(MARKER) is None:
+        if not self._marked and self.read_bytes(MARKER) is None:
             self.put_bytes(MARKER, MARKER_BYTES, "application/json")
+        self._marked = True
 
     def staging_dir(self, tag: str) -> Path:
-        path = self._tmp / tag
+        """A local folder for one writer's files until they are uploaded to staging keys."""
+        path = Path(tempfile.gettempdir()) / f"gcexport-s3-{tag}"
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -121,17 +123,17 @@ class S3Storage:
                 CopySource=source,
                 **self._extra,
             )
-        local_manifest = self._tmp / tag / MANIFEST
+        local_manifest = self.staging_dir(tag) / MANIFEST
         self._upload(self.key(f"{rel_dir}/{MANIFEST}"), local_manifest, "application/json")
         keep = {self.key(f"{rel_dir}/{n}") for n in [*names, MANIFEST]}
         old = [k for k in self._list_keys(self.key(f"{rel_dir}/")) if k not in keep]
         self._delete([*old, *self._staged.pop(tag, [])])
-        shutil.rmtree(self._tmp / tag, ignore_errors=True)
+        shutil.rmtree(self.staging_dir(tag), ignore_errors=True)
         return [self.uri(f"{rel_dir}/{name}") for name in names]
 
     def discard(self, tag: str) -> None:
         self._delete(self._staged.pop(tag, []))
-        shutil.rmtree(self._tmp / tag, ignore_errors=True)
+        shutil.rmtree(self.staging_dir(tag), ignore_errors=True)
 
     def put_bytes(self, relpath: str, data: bytes, content_type: str) -> str:
         self._call(

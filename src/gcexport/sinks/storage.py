@@ -29,7 +29,7 @@ MARKER = "_gcexport.json"
 MARKER_BYTES = b'{"tool": "gcexport", "layout": 1}\n'
 STAGING = ".staging"
 # Files that may sit in an output folder before the marker exists (the default warehouse lives there).
-OWN_NAMES = ("gcexport.duckdb", ".gcexport")
+OWN_NAMES = ("gcexport.duckdb", ".gcexport", STAGING)
 STALE_STAGING = timedelta(days=1)
 
 
@@ -88,6 +88,7 @@ class LocalStorage:
         )
 
     def ensure_marker(self) -> None:
+        """Mark the folder as gcexport's on first use, so a later check does not call it foreign."""
         if not (self.root / MARKER).exists():
             self.put_bytes(MARKER, MARKER_BYTES, "application/json")
 
