@@ -59,9 +59,9 @@ def test_window_past_the_watermark_is_refused(make_org: Any) -> None:
 
 
 def test_faults_change_nothing_and_429s_wait_retry_after(make_org: Any) -> None:
-    calm = export(make_org(), page_size=10)
+    calm = export(make_org(), page_size=25)
     stormy = make_org(faults="429=0.1,5xx=0.05,drop=0.05")
-    rows = export(stormy, page_size=10)
+    rows = export(stormy, page_size=25)
     assert rows == calm
     waits = stormy.waits_after_429()
     assert waits and all(asked == waited for asked, waited in waits)

@@ -8,11 +8,12 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from gcexport.errors import QueryValidationError
 from gcexport.models.names import validate_names
 
 __all__ = [
@@ -33,9 +34,23 @@ class ApiModel(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
 
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise QueryValidationError(f"invalid {type(self).__name__}: {_describe(exc)}") from None
+
     def to_api(self) -> dict[str, object]:
         """The JSON body Genesys expects (absent fields omitted, REFERENCE.md §2)."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
 
 
 class NumericRange(ApiModel):

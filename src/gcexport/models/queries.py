@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     Field,
     PlainSerializer,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -100,21 +99,7 @@ def _check_time_zone(value: str) -> str:
 
 
 class RequestModel(ApiModel):
-    """A request body whose construction errors surface as `QueryValidationError`."""
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise QueryValidationError(f"invalid {type(self).__name__}: {_describe(exc)}") from None
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+    """A top-level request body (construction errors surface as `QueryValidationError`)."""
 
 
 class Paging(ApiModel):
