@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,8 @@ from gcexport.sinks.formats import conform
 from gcexport.sinks.warehouse import PARTITION_COLUMN, quote_ident
 
 __all__ = ["DuckDBWarehouse"]
+
+log = logging.getLogger(__name__)
 
 _VIEW = "_gcexport_chunk"
 
@@ -89,9 +92,15 @@ class DuckDBWarehouse:
                 rows += self._insert(table, conform(chunk, schema))
             self._sql("commit", "COMMIT")
         except BaseException:
-            self._con.execute("ROLLBACK")
+            self._rollback()
             raise
         return rows
+
+    def _rollback(self) -> None:
+        try:
+            self._con.execute("ROLLBACK")
+        except duckdb.Error as exc:  # the original error matters more; keep raising that one
+            log.warning("DuckDB rollback failed: %s", exc)
 
     def _insert(self, table: str, chunk: pa.Table) -> int:
         # No try/finally: after a failed statement DuckDB refuses even unregister until ROLLBACK,

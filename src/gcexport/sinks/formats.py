@@ -94,12 +94,11 @@ class TableFileWriter:
     ) -> None:
         check_format(fmt, compression)
         self.path, self.fmt, self.schema, self.rows = path, fmt, schema, 0
-        self._sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
-        if fmt == "parquet":
-            self._writer = pq.ParquetWriter(self._sink, schema, compression=compression)
-        elif fmt == "csv":
-            self._writer = pacsv.CSVWriter(self._sink, schema)
+        try:
+            self._sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
+            self._writer = _format_writer(self._sink, fmt, schema, compression)
+        except (pa.ArrowException, OSError) as exc:
+            raise SinkError(f"could not start {path.name}: {exc}") from exc
 
     def write(self, chunk: pa.Table) -> None:
         """Append `chunk` (conformed to the writer's schema)."""
@@ -119,6 +118,8 @@ class TableFileWriter:
         try:
             if self._writer is not None:
                 self._writer.close()
+        except (pa.ArrowException, OSError) as exc:
+            raise SinkError(f"could not finish {self.path.name}: {exc}") from exc
         finally:
             self._sink.close()
 
@@ -129,6 +130,17 @@ class TableFileWriter:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _format_writer(
+    sink: IO[bytes], fmt: str, schema: pa.Schema, compression: str
+) -> pq.ParquetWriter | pacsv.CSVWriter | None:
+    """pyarrow's writer for Parquet or CSV; None for JSONL, which is written line by line."""
+    if fmt == "parquet":
+        return pq.ParquetWriter(sink, schema, compression=compression)
+    if fmt == "csv":
+        return pacsv.CSVWriter(sink, schema)
+    return None
 
 
 def write_table_bytes(table: pa.Table, fmt: str, *, compression: str = "zstd") -> bytes:
@@ -186,10 +198,13 @@ class Digest:
 def digest_file(path: Path) -> Digest:
     """Size and SHA-256 of the file at `path`, read in 1 MiB blocks."""
     sha, size = hashlib.sha256(), 0
-    with open(path, "rb") as handle:
-        for block in _iter_blocks(handle):
-            sha.update(block)
-            size += len(block)
+    try:
+        with open(path, "rb") as handle:
+            for block in _iter_blocks(handle):
+                sha.update(block)
+                size += len(block)
+    except OSError as exc:
+        raise SinkError(f"could not read back {path.name}: {exc.strerror}") from exc
     return Digest(size, sha.hexdigest())
 
 

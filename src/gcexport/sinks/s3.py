@@ -38,6 +38,7 @@ class S3Storage:
     ) -> None:
         import boto3  # lazy: only S3 destinations need it
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
 
         if sse not in ("AES256", "aws:kms"):
             raise DestinationError(f"unknown server-side encryption {sse!r}; use AES256 or aws:kms")
@@ -46,7 +47,10 @@ class S3Storage:
         if sse == "aws:kms" and kms_key_id:
             self._extra["SSEKMSKeyId"] = kms_key_id
         # SigV4 everywhere: the 7-day presign bound is SigV4's, and KMS-encrypted objects need it.
-        self._client: Any = boto3.client("s3", config=Config(signature_version="s3v4"))
+        try:
+            self._client: Any = boto3.client("s3", config=Config(signature_version="s3v4"))
+        except (ValueError, BotoCoreError) as exc:  # e.g. a malformed AWS_ENDPOINT_URL
+            raise DestinationError(f"cannot set up S3 for s3://{bucket}: {exc}") from exc
         self._staged: dict[str, list[str]] = {}
         self._marked = False
 
@@ -153,7 +157,7 @@ class S3Storage:
         return self.uri(relpath)
 
     def read_bytes(self, relpath: str) -> bytes | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             body = self._client.get_object(Bucket=self.bucket, Key=self.key(relpath))["Body"]
@@ -162,6 +166,8 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise SinkError(f"S3 read failed for {self.uri(relpath)}") from exc
+        except BotoCoreError as exc:
+            raise SinkError(f"S3 read failed for {self.uri(relpath)}: {exc}") from exc
 
     def fetch(self, relpath: str, into: Path) -> Path:
         """Download `relpath` into the folder `into` and return the local path."""

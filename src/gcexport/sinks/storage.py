@@ -170,7 +170,10 @@ class LocalStorage:
 
 
 def _mkdir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SinkError(f"could not create folder {path}: {exc.strerror}") from exc
 
 
 def _nearest_existing(path: Path) -> Path:
