@@ -147,9 +147,12 @@ def test_bad_fault_specs_are_refused() -> None:
 
 def test_server_drops_connections_and_serves_errors_over_http() -> None:
     emu = Emulator(EmulatorConfig(seed=5, conversations_per_day=50, now=NOW, faults="drop=1.0"))
-    with serve(emu) as server, httpx.Client(base_url=server.base_url, timeout=5) as http:
-        with pytest.raises(httpx.RemoteProtocolError):
-            token_for(http, url="/oauth/token")
+    with (
+        serve(emu) as server,
+        httpx.Client(base_url=server.base_url, timeout=5) as http,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        token_for(http, url="/oauth/token")
     assert emu.requests[-1].dropped and emu.requests[-1].status == 0
     calm = Emulator(EmulatorConfig(seed=5, conversations_per_day=50, now=NOW))
     with serve(calm) as server, httpx.Client(base_url=server.base_url, timeout=5) as http:

@@ -18,7 +18,7 @@ from typing import Any
 
 from gcexport.emulator.journeys import build_conversation, finish
 from gcexport.emulator.org import Org
-from gcexport.emulator.wire import DAY_MS, dumps, iso, loads
+from gcexport.emulator.wire import DAY_MS, dumps, iso, loads, uuid_tag
 
 # Share of a day's arrivals per UTC hour (a contact-centre day peaking late morning and mid-afternoon).
 _HOURLY = (0.4, 0.3, 0.2, 0.2, 0.3, 0.6, 1.5, 3.5, 6.0, 7.5, 8.0, 7.5,
@@ -105,21 +105,17 @@ class Dataset:
                 yield day, index
             day_start += DAY_MS
 
-    def find(
-        self, conversation_id: str, now: int, *, days_back: int = 60
-    ) -> tuple[Day, int] | None:
-        """Locate a conversation by id among the last `days_back` days (cached days first)."""
-        with self._lock:
-            cached = list(self._cache.values())
-        for day in cached:
-            if conversation_id in day.ids and day.starts[day.ids.index(conversation_id)] <= now:
-                return day, day.ids.index(conversation_id)
-        today = now - now % DAY_MS
-        for back in range(days_back):
-            day = self.day(today - back * DAY_MS)
-            if conversation_id in day.ids and day.starts[day.ids.index(conversation_id)] <= now:
-                return day, day.ids.index(conversation_id)
-        return None
+    def find(self, conversation_id: str, now: int) -> tuple[Day, int] | None:
+        """Locate a conversation by id: its UTC day is hidden in the id (`tagged_uuid`), so one day is searched."""
+        tag = uuid_tag(conversation_id)
+        if tag is None or tag * DAY_MS > now:
+            return None
+        day = self.day(tag * DAY_MS)
+        try:
+            index = day.ids.index(conversation_id)
+        except ValueError:
+            return None
+        return (day, index) if day.starts[index] <= now else None
 
 
 def record_at(day: Day, index: int, now: int, *, attributes: bool) -> bytes:

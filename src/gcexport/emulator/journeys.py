@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from gcexport.emulator.org import Org, Queue
-from gcexport.emulator.wire import iso, new_uuid
+from gcexport.emulator.wire import DAY_MS, iso, new_uuid, tagged_uuid
 
 SHORT_ABANDON_MS = 10_000
 _KINDS = (
@@ -278,7 +278,7 @@ def build_conversation(rng: random.Random, org: Org, start: int) -> tuple[Json, 
     end = _outbound(journey) if kind == "outbound" else _inbound(journey, _MEDIA_OF_KIND[kind])
     divisions = sorted({q.division["id"] for q in journey.queues} or {org.divisions[0]["id"]})
     conversation = {
-        "conversationEnd": end, "conversationId": new_uuid(rng), "conversationInitiator": "agent" if kind == "outbound" else "customer",
+        "conversationEnd": end, "conversationId": tagged_uuid(rng, start // DAY_MS), "conversationInitiator": "agent" if kind == "outbound" else "customer",
         "conversationStart": start, "customerParticipation": True, "divisionIds": divisions,
         "originatingDirection": "outbound" if kind == "outbound" else "inbound", "participants": journey.participants,
     }  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -29,14 +28,15 @@ def _date(day: int) -> str:
     return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
 
 
+_CLOCK = tuple(f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86_400))
+_MILLIS = tuple(f"{m:03d}Z" for m in range(1000))
+
+
 def iso(ms: int) -> str:
     """`2025-03-10T05:08:02.919Z` — the analytics timestamp format (REFERENCE.md §2)."""
     day, rest = divmod(ms, DAY_MS)
-    date = _date(day)
-    secs, milli = divmod(rest, 1000)
-    hours, secs = divmod(secs, 3600)
-    minutes, secs = divmod(secs, 60)
-    return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}.{milli:03d}Z"
+    second, milli = divmod(rest, 1000)
+    return _date(day) + _CLOCK[second] + _MILLIS[milli]
 
 
 def iso_seconds(ms: int) -> str:
@@ -76,9 +76,41 @@ def ceil_day(ms: int) -> int:
     return floor_day(ms + DAY_MS - 1)
 
 
+_VERSION_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_uuid(rng: random.Random) -> str:
     """A version-4 UUID drawn from `rng`, so ids are reproducible per seed."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return format_uuid((rng.getrandbits(128) & _VERSION_CLEAR) | _VERSION_SET)
+
+
+def tagged_uuid(rng: random.Random, tag: int) -> str:
+    """A v4 UUID whose low 32 bits hide `tag` (XOR a hash of the rest): looks random, yet `uuid_tag` recovers it."""
+    base = ((rng.getrandbits(128) & _VERSION_CLEAR) | _VERSION_SET) & ~0xFFFFFFFF
+    return format_uuid(base | ((tag ^ _mix(base)) & 0xFFFFFFFF))
+
+
+def uuid_tag(text: str) -> int | None:
+    """The tag hidden by `tagged_uuid`, or None for text that is not a UUID."""
+    try:
+        value = int(text.replace("-", ""), 16)
+    except ValueError:
+        return None
+    if len(text) != 36 or value >> 128:
+        return None
+    base = value & ~0xFFFFFFFF
+    return (value ^ _mix(base)) & 0xFFFFFFFF
+
+
+def _mix(base: int) -> int:
+    return ((base >> 32) * 0x9E3779B1) & 0xFFFFFFFF
+
+
+def format_uuid(value: int) -> str:
+    """The canonical 8-4-4-4-12 text of a 128-bit integer."""
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def dumps(value: Any) -> bytes:
