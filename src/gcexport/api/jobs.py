@@ -9,7 +9,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +116,7 @@ def iter_job_pages(
     segment_filters: Sequence[Filter] | None = None,
     conversation_filters: Sequence[Filter] | None = None,
     check_availability: bool = True,
-) -> Iterator[Page]:
+) -> Generator[Page, None, None]:
     """Pages of job results, filtered to conversations starting in ``[start, end)``.
 
     Refuses a window past the availability watermark (jobs would silently return less, §10).
