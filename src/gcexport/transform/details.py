@@ -210,31 +210,33 @@ def _add_indexed(
 
 
 def _attributes(parts: pa.StructArray, keys: _Keys) -> pa.Table:
-    """Participant `attributes` (job results only, §5.1) as long rows: one per (participant, key)."""
+    """Participant `attributes` (job results only, §5.1) as long rows: one per (participant, key).
+
+    All keys at once: the struct's children are stacked key after key, the nulls filtered out,
+    and a stable sort by participant restores payload order within each participant.
+    """
     schema = DETAIL_SCHEMAS["participant_attributes"]
     if "attributes" not in {f.name for f in parts.type}:
         return schema.empty_table()
     attrs = member(parts, "attributes")
-    if not pa.types.is_struct(attrs.type):
+    if not pa.types.is_struct(attrs.type) or attrs.type.num_fields == 0:
         return schema.empty_table()
-    rows, names, values = [], [], []
-    for i, child in enumerate(attrs.type):
-        col = pc.struct_field(attrs, [i])
-        where = pc.indices_nonzero(col.is_valid())
-        rows.append(where)
-        names.append(pa.repeat(child.name, len(where)).cast(pa.string()))
-        text = col.take(where)
-        values.append(text if pa.types.is_string(text.type) else to_json_text(text))
-    if not rows:
-        return schema.empty_table()
-    row = pa.concat_arrays(rows)
+    children = [_as_text(child) for child in attrs.flatten()]
+    count, width = len(attrs), len(children)
+    stacked = pa.concat_arrays(children)
+    present = stacked.is_valid()
+    row = pa.array(np.tile(np.arange(count, dtype=np.int64), width)).filter(present)
+    key = pa.array(np.repeat(np.arange(width, dtype=np.int32), count)).filter(present)
     order = pc.sort_indices(row)  # stable: keys stay in payload order within a participant
+    names = pa.DictionaryArray.from_arrays(key.take(order), [f.name for f in attrs.type])
     level = Level("participant_attributes", "")
-    level.columns = {
-        "name": pa.concat_arrays(names).take(order),
-        "value": pa.concat_arrays(values).take(order),
-    }
+    level.columns = {"name": names.cast(pa.string()), "value": stacked.filter(present).take(order)}
     return _table(level, keys.take(row.take(order)))
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    """Attribute values are strings (§4.2); anything else is kept as its JSON text."""
+    return values if pa.types.is_string(values.type) else to_json_text(values)
 
 
 def _table(level: Level, keys: _Keys) -> pa.Table:

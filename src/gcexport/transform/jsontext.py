@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
+_NEEDS_ESCAPE = '[\\x00-\\x1f"\\\\]'
 
 
 def concat(*parts: Any) -> pa.Array:
@@ -27,6 +28,8 @@ def concat(*parts: Any) -> pa.Array:
 
 def quote(strings: pa.Array) -> pa.Array:
     """JSON-quote a string array (escapes quotes, backslashes and control characters)."""
+    if not pc.any(pc.match_substring_regex(strings, _NEEDS_ESCAPE)).as_py():
+        return concat('"', strings, '"')  # the common case: ids, enums, names
     if pc.any(pc.match_substring_regex(strings, _CONTROL)).as_py():
         return pa.array(
             [None if s is None else orjson.dumps(s).decode() for s in strings.to_pylist()],
@@ -40,13 +43,15 @@ def quote(strings: pa.Array) -> pa.Array:
 def to_json_text(values: pa.Array) -> pa.Array:
     """Encode each element of `values` as compact JSON text; null elements stay null."""
     kind = values.type
-    if pa.types.is_null(kind):
+    if pa.types.is_null(kind) or values.null_count == len(values):
         return pa.nulls(len(values), pa.string())
     if pa.types.is_struct(kind):
         return _struct_text(cast(pa.StructArray, values))
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return _list_text(cast(pa.ListArray, values))
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if pa.types.is_string(kind):
+        return quote(values)
+    if pa.types.is_large_string(kind):
         return quote(values.cast(pa.string()))
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
         return values.cast(pa.string())

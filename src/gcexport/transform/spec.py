@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Union
@@ -25,7 +26,12 @@ class Obj:
     fields: tuple[tuple[str, Kind], ...]
 
     def names(self) -> frozenset[str]:
-        return frozenset(name for name, _ in self.fields)
+        return _names(self.fields)
+
+
+@functools.cache
+def _names(fields: tuple[tuple[str, Kind], ...]) -> frozenset[str]:
+    return frozenset(name for name, _ in fields)
 
 
 def parse_fields(text: str) -> tuple[tuple[str, str], ...]:
@@ -50,6 +56,7 @@ _CAMEL_1 = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _CAMEL_2 = re.compile(r"(?<=[A-Z])([A-Z][a-z])")
 
 
+@functools.lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     """camelCase → snake_case: `mediaStatsMinConversationRFactor` → `media_stats_min_conversation_r_factor`."""
     return _CAMEL_2.sub(r"_\1", _CAMEL_1.sub(r"_\1", name)).lower()
