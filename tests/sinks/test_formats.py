@@ -103,3 +103,8 @@ def test_conform_fills_missing_columns_with_nulls_and_orders_them() -> None:
 def test_conform_refuses_values_that_do_not_fit() -> None:
     with pytest.raises(SinkError, match="schema"):
         conform(pa.table({"n": ["not a number"]}), pa.schema([("n", pa.int64())]))
+
+
+def test_conform_refuses_columns_the_schema_lacks() -> None:
+    with pytest.raises(SinkError, match="lacks: surprise"):
+        conform(pa.table({"n": [1], "surprise": [2]}), pa.schema([("n", pa.int64())]))

@@ -74,6 +74,9 @@ def conform(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
     """`chunk` with exactly `schema`'s columns, in order (missing ones null); SinkError if it cannot."""
     if chunk.schema.equals(schema):
         return chunk
+    extra = sorted(set(chunk.column_names) - set(schema.names))
+    if extra:  # dropping them would lose data silently
+        raise SinkError(f"a chunk has columns its table's schema lacks: {', '.join(extra)}")
     try:
         columns = [
             chunk.column(f.name).cast(f.type)
