@@ -27,7 +27,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from gcexport.api.paging import in_window, with_items
 from gcexport.client import GenesysClient, Page
@@ -43,6 +43,7 @@ from gcexport.models.queries import (
 __all__ = ["DETAILS_QUERY_PATH", "PARTITIONS", "iter_query_pages"]
 
 DETAILS_QUERY_PATH = "/api/v2/analytics/conversations/details/query"
+Order = Literal["asc", "desc"]
 
 #: Single-valued conversation dimensions and their enumerated values (REFERENCE.md §4.2).
 PARTITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -111,7 +112,7 @@ class _Query:
         yield from self._iter_numbers(piece, range(2, math.ceil(total / self.page_size) + 1), seen)
 
     def _iter_numbers(
-        self, piece: _Slice, numbers: range, seen: set[str], order: str = "asc"
+        self, piece: _Slice, numbers: range, seen: set[str], order: Order = "asc"
     ) -> Iterator[Page]:
         for number in numbers:
             page = self._fetch(piece, number, order)
@@ -152,7 +153,7 @@ class _Query:
                 _Slice(piece.interval, (*piece.partition, option), piece.depth + 1)
             )
 
-    def _fetch(self, piece: _Slice, number: int, order: str = "asc") -> Page:
+    def _fetch(self, piece: _Slice, number: int, order: Order = "asc") -> Page:
         conversation_filters = list(self.conversation_filters)
         if piece.partition:
             conversation_filters.append(Filter(type="and", predicates=list(piece.partition)))
@@ -160,7 +161,7 @@ class _Query:
             interval=piece.interval,
             segment_filters=self.segment_filters or None,
             conversation_filters=conversation_filters or None,
-            order=order,  # type: ignore[arg-type]
+            order=order,
             order_by="conversationStart",
             paging=Paging(page_size=self.page_size, page_number=number),
         )

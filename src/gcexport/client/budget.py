@@ -66,8 +66,8 @@ class RequestBudget:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt to ``inin-ratelimit-allowed/count/reset`` (REFERENCE.md §9.1).
 
-        A bucket smaller than our pace lowers the pace to 90% of it; a bucket about to run
-        out holds everyone until it resets.
+        A server bucket leaving less than 5% headroom over our pace lowers the pace to 95% of
+        it; a bucket about to run out holds everyone until it resets.
         """
         allowed = parse_seconds(headers.get("inin-ratelimit-allowed"))
         count = parse_seconds(headers.get("inin-ratelimit-count"))
@@ -75,8 +75,9 @@ class RequestBudget:
         if allowed is None or count is None or allowed <= 0:
             return
         with self._lock:
-            if allowed * 0.9 < self._configured and allowed < self.requests_per_minute / 0.9:
-                self._rate = min(self._configured, allowed * 0.9) / 60.0
+            ceiling = allowed * 0.95
+            if ceiling < self.requests_per_minute:
+                self._rate = ceiling / 60.0
             if allowed - count <= self._near_limit and reset is not None:
                 self._hold(min(reset, 60.0))
 

@@ -21,6 +21,7 @@ from gcexport.errors import (
     NetworkError,
     RateLimitedError,
     ServerError,
+    TransientError,
 )
 
 __all__ = [
@@ -134,7 +135,10 @@ def exhausted(
     status = (
         last.context.get("status") if isinstance(last, RateLimitedError | ServerError) else None
     )
-    summary = f"last status {status}" if status else f"last error: {last}"
+    correlation = last.context.get("correlation_id") if isinstance(last, TransientError) else None
+    summary = (
+        f"last status {status}, correlation id {correlation}" if status else f"last error: {last}"
+    )
     text = f"{endpoint} failed after {attempts} attempts and {waited:.1f}s of waiting ({summary})"
     if token:
         return AuthError(
@@ -142,4 +146,4 @@ def exhausted(
             status=status,
             endpoint=endpoint,
         )
-    return ApiError(text, status=status, endpoint=endpoint)
+    return ApiError(text, status=status, endpoint=endpoint, correlation_id=correlation)
