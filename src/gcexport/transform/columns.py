@@ -53,6 +53,8 @@ def member(values: pa.StructArray, name: str) -> pa.Array:
 
 def parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     """ISO-8601 text → UTC ms timestamps; returns also the text of values that would not parse."""
+    if text.null_count == len(text):
+        return pa.nulls(len(text), TIMESTAMP), None
     try:
         return pc.cast(text, TIMESTAMP), None
     except pa.ArrowInvalid:
@@ -87,16 +89,19 @@ class Level:
         self, values: pa.StructArray, spec: Obj, *, skip: frozenset[str], prefix: str = ""
     ) -> None:
         """Add a column per known field, and queue unknown fields for `extra` (reported as drift)."""
+        present = [f.name for f in values.type]
+        children = dict(
+            zip(present, values.flatten(), strict=True)
+        )  # one call, parent nulls merged
         for name, kind in spec.fields:
             if name not in skip:
-                self._add_known(member(values, name), name, kind, prefix)
-        present = [f.name for f in values.type]
+                self._add_known(children[name], name, kind, prefix)
         if PRE_ENCODED in present:
-            self._keep_pre_encoded(member(values, PRE_ENCODED), prefix.replace("_", "."))
+            self._keep_pre_encoded(children[PRE_ENCODED], prefix.replace("_", "."))
         known = spec.names() | skip | {PRE_ENCODED}
-        unknown = [n for n in present if n not in known]
-        for name in unknown:
-            self._keep_unknown(member(values, name), prefix.replace("_", ".") + name)
+        for name in present:
+            if name not in known:
+                self._keep_unknown(children[name], prefix.replace("_", ".") + name)
         for name, kind in spec.fields:
             if name not in skip and not isinstance(kind, str):
                 self._report_nested(

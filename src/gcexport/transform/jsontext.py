@@ -72,9 +72,13 @@ def _struct_text(values: pa.StructArray) -> pa.Array:
         return pc.if_else(values.is_null(), None, "{}")
     pieces = []
     for i in range(values.type.num_fields):
-        name = orjson.dumps(values.type.field(i).name).decode()
         member = to_json_text(pc.struct_field(values, [i]))
+        if member.null_count == len(member):
+            continue  # absent everywhere: nothing to write
+        name = orjson.dumps(values.type.field(i).name).decode()
         pieces.append(pc.fill_null(concat(name + ":", member, ","), ""))
+    if not pieces:
+        return pc.if_else(values.is_null(), None, "{}")
     # Trailing commas, then one rtrim: Arrow's join with null_handling="skip" miscounts lengths.
     body = pc.utf8_rtrim(concat(*pieces), characters=",")
     return pc.if_else(values.is_null(), None, concat("{", body, "}"))
