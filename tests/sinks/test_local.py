@@ -61,8 +61,7 @@ def test_our_own_folder_passes_once_marked(tmp_path: Path) -> None:
 
 
 def test_partition_result_describes_the_published_files(tmp_path: Path) -> None:
-    sink = open_file_sink(tmp_path, fmt="jsonl")
-    sink.rows_per_file = 4
+    sink = open_file_sink(tmp_path, fmt="jsonl", rows_per_file=4)
     writer = sink.open_partition("segments", DAY, run_id="r1")
     writer.write(segments(6))
     result = writer.commit()

@@ -288,6 +288,7 @@ def open_file_sink(
     compression: str = "zstd",
     sse: str = "AES256",
     kms_key_id: str | None = None,
+    rows_per_file: int = ROWS_PER_FILE,
 ) -> FileSink:
     """A FileSink for a folder, a `file://` URL or `s3://bucket/prefix`."""
     text = str(url)
@@ -304,4 +305,4 @@ def open_file_sink(
         storage = LocalStorage(Path(text))
     else:
         raise DestinationError(f"unsupported destination {text!r}; use a folder, file:// or s3://")
-    return FileSink(storage, fmt=fmt, compression=compression)
+    return FileSink(storage, fmt=fmt, compression=compression, rows_per_file=rows_per_file)
