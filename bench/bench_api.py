@@ -1,0 +1,132 @@
+"""API efficiency: with the emulator enforcing a rate limit, how close an export gets to the fewest requests and the least time.
+
+For each path — bulk (details jobs, 1,000 per page) and query (100 per page) — the export runs
+in-process on the real clock against the served emulator, with `requests_per_minute` equal to
+the emulator's limit. Reported: wall time ÷ lower bound (minimum requests ÷ allowed rate) and
+requests made (polls excluded) ÷ minimum needed, with every request counted by kind.
+
+Minimum needed: one token, then for jobs one availability read and per day one submit plus
+ceil(served ÷ 1,000) result pages; for the query, per day ceil(conversations ÷ 100) pages.
+
+Example::
+
+    python -m bench.bench_api --rate-limit 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from bench.harness import EmulatorHost
+from gcexport.config import load_settings
+from gcexport.emulator import EmulatorConfig
+from gcexport.pipeline import ExportRequest, run_export
+
+DAY = datetime(2026, 3, 3, tzinfo=timezone.utc)
+TARGET_WALL_RATIO = 1.10
+TARGET_REQUEST_RATIO = 1.05
+
+
+def measure_path(
+    path: str, *, conversations: int, rate_limit: int, workdir: Path
+) -> dict[str, Any]:
+    """One rate-limited export of one day by `path` ("jobs" or "query")."""
+    config = EmulatorConfig(
+        seed=5, conversations_per_day=conversations, rate_limit=rate_limit, weekly_curve=False,
+        now=DAY + timedelta(days=2), job_queued_seconds=0.5, job_pending_seconds=0.5,
+    )  # fmt: skip
+    with EmulatorHost(config, prewarm=[DAY - timedelta(days=1), DAY]) as host:
+        settings = _settings(host.env(), path=path, rate=rate_limit, out=workdir / path)
+        started = time.perf_counter()
+        summary = run_export(settings, ExportRequest(start=DAY, end=DAY + timedelta(days=1)))
+        wall = time.perf_counter() - started
+        kinds = host.request_kinds()
+        served = sum(job.total for job in host.emulator.jobs.jobs.values())
+        throttled = sum(1 for r in host.emulator.requests if r.status == 429)
+    rows = summary.tables["conversations"]["api_rows"]
+    minimum = _minimum(path, conversations=rows, served=served)
+    made = sum(kinds.values())
+    lower_bound = minimum / (rate_limit / 60)
+    return {
+        "path": path,
+        "page_size": 1000 if path == "jobs" else 100,
+        "conversations": rows,
+        "parity_ok": summary.parity_ok,
+        "rate_limit_per_min": rate_limit,
+        "requests_made": made,
+        "requests_minimum": minimum,
+        "polls": kinds.get("poll", 0),
+        "request_ratio": round((made - kinds.get("poll", 0)) / minimum, 3),
+        "requests_by_kind": dict(sorted(kinds.items())),
+        "throttled_429": throttled,
+        "wall_s": round(wall, 2),
+        "lower_bound_s": round(lower_bound, 2),
+        "wall_ratio": round(wall / lower_bound, 3),
+        "conversations_per_request": round(rows / made, 1),
+    }
+
+
+def _minimum(path: str, *, conversations: int, served: int) -> int:
+    if path == "jobs":
+        return 1 + 1 + 1 + max(1, math.ceil(served / 1000))
+    return 1 + max(1, math.ceil(conversations / 100))
+
+
+def _settings(env: dict[str, str], *, path: str, rate: int, out: Path) -> Any:
+    return load_settings(
+        env=env,
+        dotenv_path=None,
+        overrides={
+            "genesys": {"requests_per_minute": rate},
+            "export": {
+                "datasets": ["conversation_details"],
+                "out": str(out),
+                "state_dir": str(out / ".state"),
+            },
+            "details": {"use_jobs": path == "jobs", "job_page_size": 1000, "query_page_size": 100},
+        },
+    )
+
+
+def run(
+    *, rate_limit: int = 120, jobs_conversations: int = 60_000, query_conversations: int = 10_000
+) -> dict[str, Any]:
+    """Both paths at `rate_limit` requests/minute; a couple of minutes in all at the defaults."""
+    with tempfile.TemporaryDirectory(prefix="gcexport-bench-api-") as tmp:
+        jobs = measure_path(
+            "jobs", conversations=jobs_conversations, rate_limit=rate_limit, workdir=Path(tmp)
+        )
+        query = measure_path(
+            "query", conversations=query_conversations, rate_limit=rate_limit, workdir=Path(tmp)
+        )
+    return {
+        "rate_limit_per_min": rate_limit,
+        "target_wall_ratio": TARGET_WALL_RATIO,
+        "target_request_ratio": TARGET_REQUEST_RATIO,
+        "jobs": jobs,
+        "query": query,
+        "meets_wall_ratio": max(jobs["wall_ratio"], query["wall_ratio"]) <= TARGET_WALL_RATIO,
+        "meets_request_ratio": max(jobs["request_ratio"], query["request_ratio"])
+        <= TARGET_REQUEST_RATIO,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate-limit", type=int, default=120)
+    parser.add_argument("--jobs-conversations", type=int, default=60_000)
+    parser.add_argument("--query-conversations", type=int, default=10_000)
+    args = parser.parse_args()
+    result = run(
+        rate_limit=args.rate_limit,
+        jobs_conversations=args.jobs_conversations,
+        query_conversations=args.query_conversations,
+    )
+    print(json.dumps(result, indent=2))
