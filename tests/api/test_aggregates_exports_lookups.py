@@ -48,6 +48,7 @@ def test_aggregates_chunked_buckets_each_once_and_faults_change_nothing(make_org
         return found
 
     assert buckets(whole) and buckets(chunked) == buckets(whole) == buckets(stormy_rows)
+    assert all(asked == waited for asked, waited in stormy.waits_after_429())
     days = {interval.split("/")[0][:10] for _, interval in buckets(whole)}
     assert days == {f"2026-03-0{d}" for d in range(1, 5)}
 
@@ -86,6 +87,7 @@ def test_lookups_return_every_entity(make_org: Any, walk: Any, truth: str) -> No
     assert sorted(got) == expected and len(got) == len(set(got))
     stormy = make_org(faults=FAULTS)
     assert [e["id"] for page in walk(stormy.client, page_size=25) for e in page.items] == got
+    assert all(asked == waited for asked, waited in stormy.waits_after_429())
 
 
 def test_users_include_every_state(make_org: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -154,3 +155,27 @@ def test_poll_policy_waits_grow_and_stop() -> None:
     waits = list(PollPolicy(initial=1, factor=2, max_interval=5, timeout=20).intervals())
     assert waits == [1, 2, 4, 5, 5]
     assert sum(waits) <= 20 and timedelta(seconds=sum(waits)) < timedelta(seconds=21)
+
+
+def test_threads_share_one_client(make_org: Any) -> None:
+    org = make_org(faults="429=0.1,5xx=0.05,drop=0.05")
+    days = [START + timedelta(days=i) for i in range(3)]
+    found: dict[datetime, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def work(day: datetime) -> None:
+        try:
+            pages = jobs.iter_job_pages(org.client, day, day + timedelta(days=1), page_size=50)
+            found[day] = ids([row for page in pages for row in page.items])
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(day,)) for day in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    for day in days:
+        assert found[day] == ids(org.emulator.truth.conversations(day, day + timedelta(days=1)))
+    assert org.client.tokens_fetched == 1
