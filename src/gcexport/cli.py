@@ -13,6 +13,22 @@ from typing import Annotated, Any, Optional
 import click
 import typer
 
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Click's usage errors, and those of the copy of click that newer typer releases vendor."""
+    import importlib
+
+    try:
+        vendored = importlib.import_module("typer._click.exceptions").ClickException
+    except (ImportError, AttributeError):  # older typer raises click's own
+        return (click.exceptions.ClickException,)
+    return (click.exceptions.ClickException, vendored)
+
+
+_EXIT: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORT: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+_USAGE = _usage_errors()
+
 from gcexport import __version__
 from gcexport.errors import ConfigError, GcExportError
 
@@ -295,13 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="gcexport", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except _EXIT as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORT:
         typer.echo("gcexport: aborted.", err=True)
         return 130
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except _USAGE as exc:
+        exc.show()  # type: ignore[attr-defined]
         return 2
     except GcExportError as exc:
         typer.echo(f"gcexport: error: {exc}", err=True)
