@@ -13,6 +13,9 @@ from typing import Annotated, Any, Optional
 import click
 import typer
 
+from gcexport import __version__
+from gcexport.errors import ConfigError, GcExportError
+
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """Click's usage errors, and those of the copy of click that newer typer releases vendor."""
@@ -29,8 +32,6 @@ _EXIT: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
 _ABORT: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
 _USAGE = _usage_errors()
 
-from gcexport import __version__
-from gcexport.errors import ConfigError, GcExportError
 
 app = typer.Typer(
     name="gcexport",
