@@ -215,3 +215,9 @@ def test_duckdb_url_paths(tmp_path: Path) -> None:
 
     assert DuckDBWarehouse.from_url(f"duckdb://{tmp_path}/a.duckdb").path == f"{tmp_path}/a.duckdb"
     assert DuckDBWarehouse.from_url("duckdb://:memory:").path == ":memory:"
+
+
+def test_an_unopenable_duckdb_file_is_an_unusable_destination(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("x")
+    with pytest.raises(DestinationError, match="cannot open DuckDB"):
+        open_warehouse(f"duckdb://{tmp_path}/not-a-folder/wh.duckdb")

@@ -32,13 +32,13 @@ class DuckDBWarehouse:
     """A DuckDB database file (or `:memory:`)."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        if path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.path = path if path == ":memory:" else str(Path(path).expanduser())
         try:
-            self._con = duckdb.connect(path)
-        except duckdb.Error as exc:
-            raise DestinationError(f"cannot open DuckDB database {path}: {exc}") from exc
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(self.path)
+        except (duckdb.Error, OSError) as exc:
+            raise DestinationError(f"cannot open DuckDB database {self.path}: {exc}") from exc
 
     @classmethod
     def from_url(cls, url: str) -> DuckDBWarehouse:
