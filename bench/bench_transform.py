@@ -43,17 +43,30 @@ TEMPLATE_FILES = (
 PAGE_SIZE = 100
 
 
-def load_templates() -> list[dict[str, Any]]:
-    """Every real captured conversation (the hand-edited blueprint with broken dates excluded)."""
+def load_templates(source: str = "samples") -> list[dict[str, Any]]:
+    """Every real captured conversation (the hand-edited blueprint with broken dates excluded),
+    or one emulated day of job-result conversations (with participant attributes)."""
+    if source == "emulator":
+        from datetime import datetime, timedelta, timezone
+
+        from gcexport.emulator import Emulator, EmulatorConfig
+
+        day = datetime(2026, 11, 18, tzinfo=timezone.utc)
+        emu = Emulator(
+            EmulatorConfig(seed=1, conversations_per_day=1000, now=day + timedelta(days=2))
+        )
+        return emu.truth.conversations(day, day + timedelta(days=1))
     out: list[dict[str, Any]] = []
     for name in TEMPLATE_FILES:
         out.extend(json.loads((SAMPLES / name).read_text())["conversations"])
     return out
 
 
-def make_pages(conversations: int, page_size: int = PAGE_SIZE) -> list[bytes]:
+def make_pages(
+    conversations: int, page_size: int = PAGE_SIZE, source: str = "samples"
+) -> list[bytes]:
     """Compact response bodies, each conversation a template with new conversation/participant/session ids."""
-    templates = [orjson.dumps(t) for t in load_templates()]
+    templates = [orjson.dumps(t) for t in load_templates(source)]
     ids = [_ids(json.loads(t)) for t in templates]
     pages, batch = [], []
     for i in range(conversations):
@@ -188,18 +201,23 @@ def _timed(
 
 
 def run(
-    conversations: int = 20_000, *, pages_per_call: int = 10, baseline: bool = True
+    conversations: int = 20_000,
+    *,
+    pages_per_call: int = 10,
+    baseline: bool = True,
+    source: str = "samples",
 ) -> dict[str, Any]:
     """Rates in conversations/s (JSON bytes → Parquet on disk), peak memory, and the ratio to the baseline."""
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
-    pages = make_pages(conversations)
+    pages = make_pages(conversations, source=source)
     input_bytes = sum(len(p) for p in pages)
     arrow = _timed(run_arrow, pages, pages_per_call)
     per_page = _timed(run_arrow, pages, 1)
     half = _timed(run_arrow, pages[: len(pages) // 2], pages_per_call)
     report: dict[str, Any] = {
         "conversations": conversations,
+        "source": source,
         "page_size": PAGE_SIZE,
         "pages_per_call": pages_per_call,
         "input_mb": round(input_bytes / 1e6, 1),
@@ -230,17 +248,14 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=20_000)
     parser.add_argument("--pages-per-call", type=int, default=10)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--source", choices=("samples", "emulator"), default="samples")
+    parser.add_argument("--json", type=Path, help="also write the result to this file")
     args = parser.parse_args()
-    print(
-        json.dumps(
-            run(
-                args.conversations,
-                pages_per_call=args.pages_per_call,
-                baseline=not args.no_baseline,
-            ),
-            indent=2,
-        )
-    )
+    options = {"pages_per_call": args.pages_per_call, "baseline": not args.no_baseline}
+    text = json.dumps(run(args.conversations, source=args.source, **options), indent=2)
+    if args.json:
+        args.json.write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
