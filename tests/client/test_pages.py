@@ -1,0 +1,56 @@
+"""Pages carry their context; downloads keep the bearer token on the API host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def test_page_context_names_correlation_rate_limits_and_attempts(make_client: Any) -> None:
+    calls = {"n": 0}
+
+    def api(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return httpx.Response(503, json={"code": "service.unavailable"})
+        headers = {"ININ-Correlation-Id": "corr-9", "inin-ratelimit-allowed": "300",
+                   "inin-ratelimit-count": "12", "inin-ratelimit-reset": "44"}  # fmt: skip
+        return httpx.Response(200, json={"entities": [{"id": "a"}, {"id": "b"}]}, headers=headers)
+
+    client, _ = make_client(api)
+    page = client.request("GET", "/api/v2/routing/queues", items_key="entities")
+    assert page.items == [{"id": "a"}, {"id": "b"}]
+    ctx = page.context
+    assert (ctx.endpoint, ctx.status, ctx.correlation_id, ctx.attempts) == (
+        "/api/v2/routing/queues",
+        200,
+        "corr-9",
+        2,
+    )
+    assert ctx.ratelimit == {
+        "inin-ratelimit-allowed": "300",
+        "inin-ratelimit-count": "12",
+        "inin-ratelimit-reset": "44",
+    }
+    assert ctx.bytes == len(page.raw) and page.json()["entities"][0]["id"] == "a"
+    assert ctx.waited_s > 0
+
+
+def test_download_sends_token_only_to_the_api_host(make_client: Any) -> None:
+    seen: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "api.mypurecloud.ie":
+            return httpx.Response(
+                303, headers={"Location": "https://storage.example/file.csv?sig=x"}
+            )
+        return httpx.Response(200, content=b"a,b\n1,2\n")
+
+    client, _ = make_client(api)
+    page = client.download("/api/v2/downloads/abc", endpoint="{downloadUrl}")
+    assert page.raw == b"a,b\n1,2\n"
+    assert [r.url.host for r in seen] == ["api.mypurecloud.ie", "storage.example"]
+    assert seen[0].headers["authorization"].startswith("Bearer ")
+    assert "authorization" not in seen[1].headers
