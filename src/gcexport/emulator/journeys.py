@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from gcexport.emulator.org import Org, Queue
-from gcexport.emulator.wire import DAY_MS, iso, new_uuid, tagged_uuid
+from gcexport.emulator.wire import DAY_MS, iso, iso_to_ms, new_uuid, tagged_uuid
 
 SHORT_ABANDON_MS = 10_000
 _KINDS = (
@@ -45,17 +45,23 @@ def _kind(rng: random.Random) -> str:
 
 
 def _metric(name: str, value: int, emit: int) -> Json:
-    return {"emitDate": emit, "name": name, "value": value}
+    return {"emitDate": iso(emit), "name": name, "value": value}
 
 
-def _segment(kind: str, start: int, end: int, **extra: Any) -> Json:
-    return {
+def _segment(
+    kind: str, start: int, end: int, *, wrapUpCode: str | None = None, **extra: Any
+) -> Json:
+    """A segment with keys in alphabetical order (§12.2); times are written as ISO strings at once."""
+    segment = {
         "conference": False,
         **extra,
-        "segmentEnd": end,
-        "segmentStart": start,
+        "segmentEnd": iso(end),
+        "segmentStart": iso(start),
         "segmentType": kind,
     }
+    if wrapUpCode is not None:
+        segment["wrapUpCode"] = wrapUpCode
+    return segment
 
 
 class Journey:
@@ -378,23 +384,22 @@ def _outbound(journey: Journey) -> int:
 
 
 def _latest_end(participants: list[Json]) -> int:
-    return max(
-        int(seg["segmentEnd"]) for p in participants for s in p["sessions"] for seg in s["segments"]
+    return iso_to_ms(
+        max(seg["segmentEnd"] for p in participants for s in p["sessions"] for seg in s["segments"])
     )
 
 
+def _metric_order(metric: Json) -> tuple[str, str]:
+    return metric["emitDate"], metric["name"]
+
+
 def finish(conversation: Json, attributes: Json | None) -> Json:
-    """Write times as ISO strings, sort metrics by (emitDate, name) and attach attributes (§12)."""
+    """Write the conversation's own times, sort metrics by (emitDate, name), attach attributes (§12.3)."""
     conversation["conversationEnd"] = iso(conversation["conversationEnd"])
     conversation["conversationStart"] = iso(conversation["conversationStart"])
     for part in conversation["participants"]:
         for session in part["sessions"]:
-            session["metrics"].sort(key=lambda m: (m["emitDate"], m["name"]))
-            for metric in session["metrics"]:
-                metric["emitDate"] = iso(metric["emitDate"])
-            for seg in session["segments"]:
-                seg["segmentEnd"] = iso(seg["segmentEnd"])
-                seg["segmentStart"] = iso(seg["segmentStart"])
+            session["metrics"].sort(key=_metric_order)
         if attributes is not None and part["purpose"] == "customer":
             part["attributes"] = attributes
     return conversation

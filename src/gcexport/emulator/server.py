@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = (
+        True  # headers and body are two writes; Nagle would stall each page ~40 ms
+    )
     server: _Server
 
     def _serve(self) -> None:
