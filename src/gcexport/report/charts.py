@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from gcexport.config import parse_duration
 from gcexport.errors import ConfigError
@@ -51,7 +50,7 @@ class Timeline:
 
 def timeline(buckets: Sequence[BucketRow], scope: Scope) -> Timeline:
     """Buckets grouped into hour (or, for long windows, day) slots of local time, gaps filled."""
-    zone = _zone(scope.time_zone)
+    zone = scope.zone
     step = _step(scope.kinds.granularity)
     starts = _every_start(buckets, step)
     daily = len(starts) > MAX_COLUMNS or step >= timedelta(days=1)
@@ -66,15 +65,6 @@ def timeline(buckets: Sequence[BucketRow], scope: Scope) -> Timeline:
         totals[row.media_type] += row.offered
     media = sorted(totals, key=lambda m: (-totals[m], m))
     return Timeline(unit=unit, time_zone=scope.time_zone, slots=slots, media=media)
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError) as exc:
-        raise ConfigError(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/London"
-        ) from exc
 
 
 def _step(granularity: str) -> timedelta:

@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from gcexport.report import charts, formats
 from gcexport.report.quality import Quality
 from gcexport.report.quality_panel import render_quality
 from gcexport.report.queries import AgentRow, BucketRow, QueueHandle
 from gcexport.report.scope import Scope
+from gcexport.report.scope import zone as zone_of
 from gcexport.report.style import CSS
 
 __all__ = ["BUILT_IN", "ReportData", "render_page"]
@@ -107,7 +107,7 @@ def render_page(data: ReportData) -> str:
 
 
 def _local(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
+    return moment.astimezone(zone_of(zone)).strftime("%a %d %b %Y %H:%M")
 
 
 def _header(scope: Scope) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from gcexport.config import parse_duration
 from gcexport.errors import ConfigError, DestinationError
 from gcexport.report.source import Source
 from gcexport.sinks.warehouse import quote_ident
 
-__all__ = ["AGG", "Scope", "col", "lit", "resolve_scope", "ts"]
+__all__ = ["AGG", "QueryKinds", "Scope", "col", "lit", "resolve_scope", "ts", "zone"]
 
 AGG = quote_ident("conversation_aggregates")
 
@@ -35,6 +36,16 @@ def lit(text: str) -> str:
 def ts(moment: datetime) -> str:
     """A portable timestamp-with-time-zone literal (DuckDB and Snowflake both read it)."""
     return f"CAST({lit(moment.isoformat())} AS TIMESTAMP WITH TIME ZONE)"
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; ConfigError when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ConfigError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/London"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,10 @@ class Scope:
     time_zone: str = "UTC"
     queue_ids: tuple[str, ...] = ()
     queue_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone(self.time_zone)
 
     @property
     def queue_query(self) -> str:
@@ -85,6 +100,7 @@ def resolve_scope(
     tables: set[str],
 ) -> Scope:
     """Pick the feeding queries, default the window to all data, and resolve queue names to ids."""
+    zone(time_zone)
     kinds = _query_kinds(source)
     first, last = _data_bounds(source, kinds.queue)
     names = _queue_lookup(source) if "queues" in tables else {}

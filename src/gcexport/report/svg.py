@@ -60,7 +60,9 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
     raw = top / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
+    steps = math.ceil(top / step)
+    steps += 1 if steps * step < top else 0  # float rounding must not leave the top uncovered
+    return [i * step for i in range(steps + 1)]
 
 
 def _num(value: float) -> str:
