@@ -101,7 +101,7 @@ class Level:
         known = spec.names() | skip | {PRE_ENCODED}
         for name in present:
             if name not in known:
-                self._keep_unknown(children[name], prefix.replace("_", ".") + name)
+                self.keep_unknown(children[name], prefix.replace("_", ".") + name)
         for name, kind in spec.fields:
             if name not in skip and not isinstance(kind, str):
                 self._report_nested(
@@ -114,13 +114,14 @@ class Level:
             stamps, bad = parse_timestamps(values)
             self.columns[column] = stamps
             if bad is not None:
-                self._keep_unknown(bad, prefix.replace("_", ".") + name)
+                self.keep_unknown(bad, prefix.replace("_", ".") + name)
         elif isinstance(kind, str) or pa.types.is_string(values.type):
             self.columns[column] = values  # scalars, or JSON text already encoded by `fallback`
         else:
             self.columns[column] = to_json_text(values)
 
-    def _keep_unknown(self, values: pa.Array, key: str) -> None:
+    def keep_unknown(self, values: pa.Array, key: str) -> None:
+        """Queue `values` for `extra` under `key` (skipped when all null) and report it as drift."""
         if values.null_count == len(values):
             return
         self.extra_names.append(key)

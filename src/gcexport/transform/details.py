@@ -127,25 +127,9 @@ class _Keys:
 
 
 def _flatten(conversations: pa.StructArray, *, source: str) -> FlatResult:
+    """Conversations → their table, then each level of children with its parents' keys."""
     tables: dict[str, pa.Table] = {}
-    drift: list[DriftField] = []
-    conv = Level("conversations", "")
-    start, bad_start = parse_timestamps(member(conversations, "conversationStart"))
-    if bad_start is not None:
-        conv._keep_unknown(bad_start, "conversationStart")
-    keys = _Keys(
-        {
-            "conversation_id": member(conversations, "conversationId"),
-            "conversation_start": start,
-            "fetch_seq": _next_seqs(len(conversations)),
-        }
-    )
-    conv.add_fields(conversations, CONVERSATION, skip=SKIP_CONVERSATION)
-    conv.columns["source"] = pa.array(
-        np.full(len(conversations), source, dtype=object), pa.string()
-    )
-    tables["conversations"] = _table(conv, keys)
-    drift += conv.drift
+    keys, drift = _add_conversations(tables, conversations, source)
     parts, part_parent = _explode(conversations, "participants")
     part_keys = keys.take(part_parent).plus(participant_id=member(parts, "participantId"))
     drift += _add(tables, "participants", parts, PARTICIPANT, SKIP_PARTICIPANT, part_keys)
@@ -156,6 +140,27 @@ def _flatten(conversations: pa.StructArray, *, source: str) -> FlatResult:
     drift += _add_indexed(tables, "segments", sessions, "segments", SEGMENT, sess_keys)
     drift += _add_indexed(tables, "session_metrics", sessions, "metrics", METRIC, sess_keys)
     return FlatResult(tables, drift)
+
+
+def _add_conversations(
+    tables: dict[str, pa.Table], conversations: pa.StructArray, source: str
+) -> tuple[_Keys, list[DriftField]]:
+    level = Level("conversations", "")
+    start, bad_start = parse_timestamps(member(conversations, "conversationStart"))
+    if bad_start is not None:
+        level.keep_unknown(bad_start, "conversationStart")
+    keys = _Keys(
+        {
+            "conversation_id": member(conversations, "conversationId"),
+            "conversation_start": start,
+            "fetch_seq": _next_seqs(len(conversations)),
+        }
+    )
+    level.add_fields(conversations, CONVERSATION, skip=SKIP_CONVERSATION)
+    count = len(conversations)
+    level.columns["source"] = pa.array(np.full(count, source, dtype=object), pa.string())
+    tables["conversations"] = _table(level, keys)
+    return keys, level.drift
 
 
 def _explode(parents: pa.StructArray, name: str) -> tuple[pa.StructArray, pa.Array]:
