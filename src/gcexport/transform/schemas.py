@@ -4,7 +4,11 @@ Conventions (every table): snake_case names; timestamps `timestamp[ms, UTC]`; du
 booleans bool; lists and nested objects that are not their own table as JSON text (so every
 column is a scalar that CSV, JSONL and every warehouse accept); child tables carry their parent
 keys and `conversation_start`; the last two columns are `partition_date` (date32) and `extra`
-(JSON text of fields the schema does not know, reported as drift)::
+(JSON text of fields the schema does not know, reported as drift; unknown members of the flattened
+`flow` appear there as `"flow.<name>"`). The detail tables also carry `fetch_seq` (int64): a
+process-unique, increasing number per fetched copy of a conversation, shared by all its rows, so
+`dedupe_conversations` can tell versions apart (it differs between runs; it is not a key).
+`conversations.source` names where the record came from (the `source` argument)::
 
     TABLE_SCHEMAS["segments"].names[:5]
     # ['conversation_id', 'conversation_start', 'participant_id', 'session_id', 'segment_index']
