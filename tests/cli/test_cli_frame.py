@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import clean_env
 
 COMMANDS = ["export", "demo", "schedule", "check", "report", "bench", "emulator"]

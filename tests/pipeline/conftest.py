@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from tests.conftest import CliResult, clean_env, run_cli
 
 from gcexport.emulator import Emulator, EmulatorConfig, serve
+from tests.conftest import CliResult, clean_env, run_cli
 
 
 class OffsetClock:
@@ -60,16 +60,30 @@ def served() -> Iterator[Served]:
     today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
     clock = OffsetClock(today - timedelta(days=1))
     config = EmulatorConfig(
-        seed=11, conversations_per_day=150, rate_limit=0, client_id="pipeline-client",
-        client_secret="s3cr3t-PIPELINE-test-9f2c", availability_lag=timedelta(hours=6),
-        job_queued_seconds=0.1, job_pending_seconds=0.1, export_running_seconds=0.1,
-    )  # fmt: skip
+        seed=11,
+        conversations_per_day=150,
+        rate_limit=0,
+        client_id="pipeline-client",
+        client_secret="s3cr3t-PIPELINE-test-9f2c",
+        availability_lag=timedelta(hours=6),
+        job_queued_seconds=0.1,
+        job_pending_seconds=0.1,
+        export_running_seconds=0.1,
+    )
     emulator = Emulator(config, clock=clock)
     with serve(emulator, host="127.0.0.1", port=0) as server:
         yield Served(emulator, clock, server.base_url)
 
 
 def export(served: Served, workdir: Path, *args: str) -> CliResult:
-    common = ["export", "--out", str(workdir / "out"), "--state-dir", str(workdir / "state"),
-              "--requests-per-minute", "6000", "--quiet"]  # fmt: skip
+    common = [
+        "export",
+        "--out",
+        str(workdir / "out"),
+        "--state-dir",
+        str(workdir / "state"),
+        "--requests-per-minute",
+        "6000",
+        "--quiet",
+    ]
     return run_cli([*common, *args], cwd=workdir, env=served.env(), timeout=240)

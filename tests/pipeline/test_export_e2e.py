@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
 from tests.pipeline.conftest import Served, export
 
 UTC = timezone.utc
@@ -46,7 +47,7 @@ def _warehouse_counts(db: Path, day: date) -> dict[str, int]:
                 "segments",
                 "session_metrics",
                 "participant_attributes",
-            )  # fmt: skip
+            )
         }
 
 
