@@ -22,18 +22,38 @@ from gcexport.sinks.warehouse import quote_ident
 __all__ = ["PARTITIONS_SCHEMA", "RUNS_SCHEMA", "record_run"]
 
 TS = pa.timestamp("ms", tz="UTC")
-RUNS_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("started_at", TS), ("finished_at", TS), ("status", pa.string()),
-    ("datasets", pa.string()), ("parity_ok", pa.bool_()), ("requests", pa.int64()),
-    ("rate_limited", pa.int64()), ("waited_s", pa.float64()), ("provisional", pa.string()),
-    ("drift", pa.string()), ("files", pa.int64()), ("bytes", pa.int64()),
-    ("config_sha256", pa.string()), ("partition_date", pa.date32()),
-])  # fmt: skip
-PARTITIONS_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("table_name", pa.string()), ("data_date", pa.date32()),
-    ("api_rows", pa.int64()), ("file_rows", pa.int64()), ("warehouse_rows", pa.int64()),
-    ("provisional", pa.bool_()), ("parity_ok", pa.bool_()), ("partition_date", pa.date32()),
-])  # fmt: skip
+RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("status", pa.string()),
+        ("datasets", pa.string()),
+        ("parity_ok", pa.bool_()),
+        ("requests", pa.int64()),
+        ("rate_limited", pa.int64()),
+        ("waited_s", pa.float64()),
+        ("provisional", pa.string()),
+        ("drift", pa.string()),
+        ("files", pa.int64()),
+        ("bytes", pa.int64()),
+        ("config_sha256", pa.string()),
+        ("partition_date", pa.date32()),
+    ]
+)
+PARTITIONS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("table_name", pa.string()),
+        ("data_date", pa.date32()),
+        ("api_rows", pa.int64()),
+        ("file_rows", pa.int64()),
+        ("warehouse_rows", pa.int64()),
+        ("provisional", pa.bool_()),
+        ("parity_ok", pa.bool_()),
+        ("partition_date", pa.date32()),
+    ]
+)
 
 
 def _append(warehouse: Any, table: str, day: date, new: pa.Table) -> None:
@@ -58,13 +78,22 @@ def _ts(text: str) -> datetime | None:
 def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: date) -> None:
     """Append this run and its partitions to the warehouse's run history."""
     run = {
-        "run_id": summary.run_id, "started_at": _ts(summary.started_at), "finished_at": _ts(summary.finished_at),
-        "status": summary.status, "datasets": ",".join(summary.datasets), "parity_ok": summary.parity_ok,
-        "requests": summary.requests, "rate_limited": summary.rate_limited, "waited_s": summary.waited_s,
-        "provisional": orjson.dumps(summary.provisional).decode(), "drift": orjson.dumps(summary.drift).decode(),
-        "files": summary.files, "bytes": summary.bytes, "config_sha256": summary.config_sha256,
+        "run_id": summary.run_id,
+        "started_at": _ts(summary.started_at),
+        "finished_at": _ts(summary.finished_at),
+        "status": summary.status,
+        "datasets": ",".join(summary.datasets),
+        "parity_ok": summary.parity_ok,
+        "requests": summary.requests,
+        "rate_limited": summary.rate_limited,
+        "waited_s": summary.waited_s,
+        "provisional": orjson.dumps(summary.provisional).decode(),
+        "drift": orjson.dumps(summary.drift).decode(),
+        "files": summary.files,
+        "bytes": summary.bytes,
+        "config_sha256": summary.config_sha256,
         "partition_date": day,
-    }  # fmt: skip
+    }
     _append(warehouse, "gcexport_runs", day, pa.Table.from_pylist([run], schema=RUNS_SCHEMA))
     parts = [
         {
@@ -77,7 +106,7 @@ def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: da
             "provisional": o.provisional,
             "parity_ok": o.api_rows == o.file_rows and o.warehouse_rows in (None, o.api_rows),
             "partition_date": day,
-        }  # fmt: skip
+        }
         for o in outcomes
     ]
     _append(
