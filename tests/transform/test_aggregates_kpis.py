@@ -130,6 +130,16 @@ def test_queue_kpis_of_the_captured_sample() -> None:
     ]
 
 
+def test_a_queue_listed_twice_does_not_duplicate_kpi_rows() -> None:
+    queue = {"id": "a26ca6cd-2d0c-4f3a-a397-0d38b1e57839", "name": "Chat Support"}
+    queues = flatten_queues([queue, queue])
+    kpis = compute_queue_kpis(
+        _aggregates("aggregates-response.all-metrics.splunk-mock.json"), queues
+    )
+    assert kpis.num_rows == 4
+    assert kpis.column("queue_id").to_pylist() == sorted(kpis.column("queue_id").to_pylist())
+
+
 def test_zero_denominators_give_null_not_zero_or_nan() -> None:
     results = [
         {

@@ -89,7 +89,7 @@ def _kpi_sql() -> str:
         "p.abandoned / nullif(p.offered, 0) AS abandon_rate, "
         "p.transferred / nullif(p.answered, 0) AS transfer_rate, "
         "CAST(p.interval_start AS DATE) AS partition_date, CAST(NULL AS VARCHAR) AS extra "
-        f"FROM ({_pivot_sql()}) p LEFT JOIN queues q ON q.id = p.queue_id "
+        f"FROM ({_pivot_sql()}) p LEFT JOIN (SELECT id, any_value(name) AS name FROM queues GROUP BY id) q ON q.id = p.queue_id "
         "ORDER BY p.interval_start, p.queue_id, p.media_type"
     )
 
