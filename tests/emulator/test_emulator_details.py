@@ -212,3 +212,72 @@ def test_conversation_by_id(client: httpx.Client, emu: Emulator) -> None:
         "/api/v2/analytics/conversations/details", params={"id": truth["conversationId"]}
     ).json()
     assert [c["conversationId"] for c in many["conversations"]] == [truth["conversationId"]]
+
+
+def _scalars_sorted_then(record: dict[str, Any], nested: tuple[str, ...]) -> bool:
+    keys = list(record)
+    scalars = [k for k in keys if k not in nested]
+    return scalars == sorted(scalars) and keys == scalars + [k for k in nested if k in record]
+
+
+def test_key_order_and_no_nulls_follow_the_captures(emu: Emulator) -> None:
+    conversations = emu.truth.conversations(
+        datetime(2026, 3, 3, tzinfo=timezone.utc), datetime(2026, 3, 4, 12, tzinfo=timezone.utc)
+    )
+    assert len(conversations) > 500
+    for conversation in conversations:
+        assert _scalars_sorted_then(conversation, ("participants",))
+        assert "null" not in repr(conversation) and "None" not in repr(conversation)
+        purposes = [p["purpose"] for p in conversation["participants"]]
+        assert purposes[0] in ("customer", "agent")
+        for participant in conversation["participants"]:
+            assert _scalars_sorted_then(participant, ("sessions", "attributes"))
+            for session in participant["sessions"]:
+                assert _scalars_sorted_then(session, ("flow", "metrics", "segments"))
+                metrics = session.get("metrics", [])
+                assert metrics == sorted(metrics, key=lambda m: (m["emitDate"], m["name"]))
+                for first, second in zip(
+                    session["segments"], session["segments"][1:], strict=False
+                ):
+                    assert first["segmentEnd"] == second["segmentStart"]  # contiguous (§12.3)
+                assert all(list(seg) == sorted(seg) for seg in session["segments"])
+        if "conversationEnd" in conversation:
+            ends = [
+                g["segmentEnd"]
+                for p in conversation["participants"]
+                for s in p["sessions"]
+                for g in s["segments"]
+            ]
+            assert conversation["conversationEnd"] == max(ends)  # §12.5
+
+
+def test_term_frequency_and_numeric_range_aggregations(client: httpx.Client, emu: Emulator) -> None:
+    body = {"interval": DAY, "paging": {"pageSize": 1},
+            "aggregations": [{"type": "termFrequency", "dimension": "mediaType", "size": 10},
+                             {"type": "numericRange", "metric": "tTalk", "ranges": [{"lt": 120000}, {"gte": 120000}]}]}  # fmt: skip
+    facets = post(client, body).json()["aggregations"]
+    truth = emu.truth.conversations(
+        datetime(2026, 3, 3, tzinfo=timezone.utc), datetime(2026, 3, 4, tzinfo=timezone.utc)
+    )
+    media: dict[str, int] = {}
+    for conversation in truth:
+        for kind in {s["mediaType"] for p in conversation["participants"] for s in p["sessions"]}:
+            media[kind] = media.get(kind, 0) + 1
+    assert {r["value"]: r["count"] for r in facets[0]["results"]} == media
+    talks = [
+        m["value"]
+        for c in truth
+        for p in c["participants"]
+        for s in p["sessions"]
+        for m in s.get("metrics", [])
+        if m["name"] == "tTalk"
+    ]
+    assert [r["count"] for r in facets[1]["results"]] == [
+        sum(v < 120000 for v in talks),
+        sum(v >= 120000 for v in talks),
+    ]
+    assert facets[1]["results"][1] == {"count": sum(v >= 120000 for v in talks), "gte": 120000}
+    bad = post(client, {"interval": DAY, "aggregations": [{"type": "histogram"}]}).json()
+    assert bad["message"].startswith(
+        "Value [histogram] is not valid for field type [AnalyticsQueryAggregationType]."
+    )

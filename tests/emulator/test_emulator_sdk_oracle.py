@@ -81,8 +81,13 @@ def oracle(served: tuple[Emulator, str]) -> Oracle:
 
 def test_details_query_and_by_id(oracle: Oracle) -> None:
     conversations = sdk.ConversationsApi(oracle.api)
-    body = {"interval": DAY, "paging": {"pageSize": 100, "pageNumber": 2}}
+    body = {
+        "interval": DAY, "paging": {"pageSize": 100, "pageNumber": 2},
+        "aggregations": [{"type": "termFrequency", "dimension": "wrapUpCode", "size": 5},
+                         {"type": "numericRange", "metric": "tHandle", "ranges": [{"lt": 60000}, {"gte": 60000}]}],
+    }  # fmt: skip
     result = conversations.post_analytics_conversations_details_query(body)
+    assert [a.type for a in result.aggregations] == ["termFrequency", "numericRange"]
     raw = oracle.http.post("/api/v2/analytics/conversations/details/query", json=body).json()
     oracle.check(result, raw, "AnalyticsConversationQueryResponse")
     assert len(result.conversations) == 100 and result.total_hits == raw["totalHits"] > 100

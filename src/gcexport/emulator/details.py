@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcexport.emulator.backend import Backend
-from gcexport.emulator.dataset import Day, view_at
+from gcexport.emulator.dataset import view_at
+from gcexport.emulator.facets import compute_facets, parse_facets
 from gcexport.emulator.filters import (
     CONVERSATION,
     SEGMENT,
@@ -102,33 +103,30 @@ def sort_key(order_by: str, now: int) -> Any:
 def run_query(backend: Backend, body: dict[str, Any]) -> bytes:
     """The response bytes of a details query (day-start matching, §3.1)."""
     selection = parse_selection(body)
+    facets = parse_facets(body.get("aggregations"))
     paging = body.get("paging") or {}
     if not isinstance(paging, dict):
         raise bad_request()
     size, number = int(paging.get("pageSize", 25)), int(paging.get("pageNumber", 1))
     _check_limits(selection, size, number)
     now = backend.now_ms()
-    refs: list[tuple[Day, int]] = list(
-        backend.dataset.iter_refs(floor_day(selection.start), ceil_day(selection.end), now)
-    )
+    refs = list(backend.dataset.iter_refs(floor_day(selection.start), ceil_day(selection.end), now))
     views: dict[tuple[int, int], dict[str, Any]] = {}
-    if selection.filtered:
-        kept = []
-        for day, index in refs:
-            view = view_at(day, index, now, attributes=False)
-            if selection.matches(view):
-                kept.append((day, index))
-                views[(day.day_start, index)] = view
-        refs = kept
-    refs.sort(key=sort_key(selection.order_by, now), reverse=selection.order == "desc")
-    page = refs[(number - 1) * size : number * size]
+    if selection.filtered or facets:
+        views = {(d.day_start, i): view_at(d, i, now, attributes=False) for d, i in refs}
+        refs = [(d, i) for d, i in refs if selection.matches(views[(d.day_start, i)])]
     if not refs:
         return b'{"totalHits":0}'
+    refs.sort(key=sort_key(selection.order_by, now), reverse=selection.order == "desc")
+    page = refs[(number - 1) * size : number * size]
     chunks = [
         dumps(views.get((d.day_start, i)) or view_at(d, i, now, attributes=False)) for d, i in page
     ]
-    head = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
-    return head + b'"totalHits":' + str(len(refs)).encode() + b"}"
+    body_bytes = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
+    if facets:
+        matched = [views[(d.day_start, i)] for d, i in refs]
+        body_bytes += b'"aggregations":' + dumps(compute_facets(facets, matched)) + b","
+    return body_bytes + b'"totalHits":' + str(len(refs)).encode() + b"}"
 
 
 def add_routes(routes: Routes, backend: Backend) -> None:

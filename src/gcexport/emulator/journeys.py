@@ -76,12 +76,9 @@ class Journey:
         self.queues: list[Queue] = []
 
     def participant(self, purpose: str, sessions: list[Json], **scalars: Any) -> Json:
-        part = {
-            "participantId": new_uuid(self.rng),
-            **scalars,
-            "purpose": purpose,
-            "sessions": sessions,
-        }
+        base = {"participantId": new_uuid(self.rng), **scalars, "purpose": purpose}
+        part = {key: base[key] for key in sorted(base)}
+        part["sessions"] = sessions
         self.participants.append(part)
         return part
 
