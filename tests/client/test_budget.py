@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+import httpx
 
 from gcexport.client import RequestBudget
 from gcexport.clock import FakeClock
@@ -79,3 +82,17 @@ def test_pause_after_429_delays_other_workers() -> None:
     budget = RequestBudget(6000, clock=clock)
     budget.pause(5.0)
     assert budget.acquire() == 5.0
+
+
+def test_clients_for_the_same_credentials_can_share_a_budget(
+    make_client: Any, clock: FakeClock
+) -> None:
+    shared = RequestBudget(60, clock=clock)
+    first, _ = make_client(lambda r: httpx.Response(200, json={}), budget=shared)
+    second, _ = make_client(lambda r: httpx.Response(200, json={}), budget=shared)
+    for _ in range(5):
+        first.request("GET", "/api/v2/users")
+        second.request("GET", "/api/v2/users")
+    assert first.budget is second.budget is shared
+    assert shared.acquired == 12  # 10 calls and one token each
+    assert clock.monotonic() >= 11.0  # one per second after the first

@@ -52,9 +52,11 @@ class GenesysClient:
         on_request: Callable[[RequestRecord], None] | None = None,
         timeout: float = 30.0,
         max_connections: int = 16,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
-        self.budget = RequestBudget(requests_per_minute, clock=self.clock)
+        # Pass one `budget` to several clients built for the same credentials to share it.
+        self.budget = budget or RequestBudget(requests_per_minute, clock=self.clock)
         inner = transport or httpx.HTTPTransport(
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
