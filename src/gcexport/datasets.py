@@ -69,6 +69,7 @@ class DayResult:
     expected_conversations: int | None = None
     drift: list[Any] = field(default_factory=list)
     method: str = ""
+    raw_files: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -86,26 +87,34 @@ class ExportContext:
     on_rows: Callable[[int], None] = lambda rows: None
     aggregate_queries: list[AggregateQuery] = field(default_factory=list)
     report_requests: list[ReportExportRequest] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _raw: threading.local = field(default_factory=threading.local)
 
     def pages(self, endpoint: str, pages: Iterable[Page]) -> Iterator[Page]:
-        """Pass pages through, writing one audit record each and counting rows."""
+        """Pass pages through, writing one audit record each, counting rows, keeping raw bodies if asked."""
+        keep = self.settings.export.raw_pages
         for page in pages:
             self.audit.page(endpoint=endpoint, rows=len(page.items), context=page.context)
             self.on_rows(len(page.items))
+            if keep:
+                self._raw.pages.append(page.raw)
             yield page
 
 
 def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
     """Export one dataset for one day."""
+    exporters = {DETAILS: _export_details, AGGREGATES: _export_aggregates, REPORTS: _export_reports}
+    if dataset not in exporters:
+        raise DataError(f"dataset {dataset!r} has no day exporter")
     with ctx.audit.context(dataset=dataset, window=window.key):
-        if dataset == DETAILS:
-            return _export_details(ctx, window)
-        if dataset == AGGREGATES:
-            return _export_aggregates(ctx, window)
-        if dataset == REPORTS:
-            return _export_reports(ctx, window)
-    raise DataError(f"dataset {dataset!r} has no day exporter")
+        ctx._raw.pages = []
+        result = exporters[dataset](ctx, window)
+        if ctx._raw.pages:  # --set export.raw_pages=true: rebuild tables later without the API
+            sink = ctx.load.sink
+            result.raw_files.append(
+                sink.write_raw_pages(dataset, window.day, ctx.load.run_id, ctx._raw.pages)
+            )
+        ctx._raw.pages = []
+        return result
 
 
 def _detail_schemas() -> dict[str, pa.Schema]:

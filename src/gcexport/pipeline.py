@@ -72,6 +72,9 @@ class RunSummary:
     exit_code: int = 0
     config_sha256: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str] = field(
+        default_factory=dict
+    )  # file uri -> SHA-256, for the audit log
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -327,7 +330,7 @@ def _verify_and_commit(
     summary.parity_ok = report.ok
     summary.parity = [row.to_dict() for row in report.rows]
     _tabulate(summary, outcomes)
-    _write_manifest(plan, summary, outcomes)
+    _write_manifest(plan, summary, outcomes, results)
     if ctx.load.warehouse is not None:
         _finish_counts(summary, ctx.audit, ctx.now)
         record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
@@ -348,7 +351,9 @@ def _tabulate(summary: RunSummary, outcomes: list[PartitionOutcome]) -> None:
         summary.bytes += sum(f.bytes for f in o.files)
 
 
-def _write_manifest(plan: Plan, summary: RunSummary, outcomes: list[PartitionOutcome]) -> None:
+def _write_manifest(
+    plan: Plan, summary: RunSummary, outcomes: list[PartitionOutcome], results: list[DayResult]
+) -> None:
     file_list = [
         f.to_dict() | {"table": o.table, "partition_date": str(o.day) if o.day else None}
         for o in outcomes
@@ -358,6 +363,14 @@ def _write_manifest(plan: Plan, summary: RunSummary, outcomes: list[PartitionOut
         summary.presigned = plan.sink.presign([f["uri"] for f in file_list], plan.presign)
         for entry in file_list:
             entry["presigned_url"] = summary.presigned.get(entry["uri"])
+    file_list += [
+        f.to_dict()
+        | {"table": f"_raw/{r.dataset}", "partition_date": str(r.window.day) if r.window else None}
+        for r in results
+        for f in r.raw_files
+    ]
+    summary.checksums = {f["uri"]: f["sha256"] for f in file_list}
     manifest = summary.to_dict() | {"files": file_list}
+    manifest.pop("checksums", None)
     manifest.pop("presigned", None)
     summary.manifest = plan.sink.write_manifest(summary.run_id, manifest).uri
