@@ -8,12 +8,14 @@ Example::
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 from rich.console import Console
 
+from gcexport.audit import AuditLog
 from gcexport.clock import Clock
 from gcexport.config import Settings
 from gcexport.errors import GcExportError
@@ -76,6 +78,10 @@ def _announce(settings: Settings, summary: RunSummary, *, quiet: bool, json_outp
             "attempts": result.attempts,
             "error": result.error,
         }
+        with AuditLog(
+            Path(settings.export.state_dir) / "audit.jsonl", run_id=summary.run_id
+        ) as audit:
+            audit.write("webhook", host=httpx.URL(settings.webhook.url).host, **data["webhook"])
         if not result.delivered:
             print(
                 f"gcexport: warning: webhook not delivered after {result.attempts} attempts "
