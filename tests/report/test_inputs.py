@@ -136,3 +136,20 @@ def test_cli_bad_inputs_exit_2_with_one_line(
 def test_errors_are_gcexport_errors(tmp_path: Path) -> None:
     with pytest.raises(GcExportError):
         build_report("ftp://x/y", start=None, end=None, queues=[], out=tmp_path / "r.html")
+
+
+def test_service_level_target_override_is_shown(demo: Demo, tmp_path: Path) -> None:
+    result = _build(demo, tmp_path, service_level_target=0.8)
+    html = result.path.read_text(encoding="utf-8")
+    assert result.headline["service_level_target"] == 0.8
+    assert ">Service-level target 80%<" in html and "Target 80.0%: " in html
+
+
+def test_quality_panel_covers_only_the_window(demo: Demo, tmp_path: Path) -> None:
+    first, _ = _window(demo)
+    provisional = demo.sql("select count(*) from gcexport_partitions where provisional")[0][0]
+    whole = _build(demo, tmp_path, out=tmp_path / "whole.html").path.read_text(encoding="utf-8")
+    day_one = _build(demo, tmp_path, end=first + timedelta(days=1)).path.read_text(encoding="utf-8")
+    assert f"{provisional} provisional partitions" in whole and provisional > 0
+    assert "0 provisional partitions" in day_one
+    assert "Provisional partitions</h3>" in whole and "Provisional partitions</h3>" not in day_one

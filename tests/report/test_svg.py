@@ -50,6 +50,8 @@ def test_lines_leave_gaps_and_differ_by_dash_and_marker() -> None:
         reference=("Target 80%", 80),
     )
     assert svg.count('<circle class="mark"') == 2  # None leaves a gap: no point for "b"
+    first = re.search(r'class="mark line" d="([^"]*)"', svg)
+    assert first is not None and first.group(1).count("M") == 2  # and breaks the line there
     dashes = re.findall(r'class="mark line"[^>]*stroke-dasharray="([^"]*)"', svg)
     assert dashes == ["", "7 4"]
     assert ">Target 80%<" in svg

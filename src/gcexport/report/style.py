@@ -26,8 +26,7 @@ figcaption, .caption { font-size: 12.5px; color: var(--muted); margin-top: 4px; 
 svg.chart { display: block; width: 100%; height: auto; font-size: 12px; }
 svg.chart .tick { fill: #333; font-size: 11px; }
 svg.chart .axis-title { fill: #111; font-size: 12.5px; font-weight: 600; }
-svg.chart .legend, svg.chart .direct-label, svg.chart .value { fill: #111; font-size: 12px; }
-svg.chart .direct-label { font-weight: 600; }
+svg.chart .legend, svg.chart .value { fill: #111; font-size: 12px; }
 svg.chart .grid { stroke: #e4e4e8; stroke-width: 1; }
 svg.chart .axis { stroke: #333; stroke-width: 1; }
 svg.chart .reference { stroke: #111; stroke-width: 1.4; stroke-dasharray: 1 4; stroke-linecap: round; }

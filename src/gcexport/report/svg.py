@@ -31,6 +31,7 @@ PALETTE = [
 ]
 DASHES = ["", "7 4", "2 3", "10 3 2 3"]
 W, PAD_L, PAD_R, PAD_T, PAD_B = 960, 78, 24, 44, 58
+LEFT, ROW_H = 210, 26  # horizontal bars: room for the row labels, height of one row
 
 Fmt = Callable[[float], str]
 
@@ -106,22 +107,25 @@ def _legend(frame: Frame, names: Sequence[str], *, lines: bool = False) -> str:
     for i, name in enumerate(names):
         if lines:
             parts.append(_legend_line(x, i))
+            x += 10
         else:
             parts.append(
                 f'<rect x="{x}" y="12" width="16" height="14" fill="{_fill(frame.chart_id, i)}" '
                 'stroke="#333" stroke-width=".6"/>'
             )
         parts.append(f'<text class="legend" x="{x + 22}" y="24">{escape(name)}</text>')
-        x += 34 + 8 * len(name)
+        x += 44 + 8 * len(name)
     return "".join(parts)
 
 
 def _legend_line(x: int, index: int) -> str:
     colour = PALETTE[index % len(PALETTE)][0]
     dash = DASHES[index % len(DASHES)]
+    shape = "circle" if index % 2 == 0 else "rect"
+    # the sample repeats the line's dash and marker shape, so the key works in greyscale too
     return (
-        f'<line x1="{x}" y1="19" x2="{x + 18}" y2="19" stroke="{colour}" stroke-width="3" '
-        f'stroke-dasharray="{dash}"/>'
+        f'<line x1="{x}" y1="19" x2="{x + 28}" y2="19" stroke="{colour}" stroke-width="2.4" '
+        f'stroke-dasharray="{dash}"/>' + _marker(shape, x + 14, 19, colour, "")
     )
 
 
@@ -235,9 +239,11 @@ def line_chart(
         out.append(_reference(reference, y_of(reference[1])))
     for k, s in enumerate(series):
         points = [
-            (PAD_L + slot * (i + 0.5), y_of(v), v) for i, v in enumerate(s.values) if v is not None
+            Point(i, PAD_L + slot * (i + 0.5), y_of(v), v, categories[i])
+            for i, v in enumerate(s.values)
+            if v is not None
         ]
-        out.append(_polyline(frame.chart_id, k, s.name, points, categories, s.values, fmt))
+        out.append(_polyline(k, s.name, points, fmt))
     out += _x_labels(frame, categories, slot)
     out.append(_legend(frame, [s.name for s in series], lines=True))
     return "".join(out) + "</svg>"
@@ -251,63 +257,65 @@ def _reference(reference: tuple[str, float], y: float) -> str:
     )
 
 
-def _polyline(
-    chart_id: str,
-    index: int,
-    name: str,
-    points: list[tuple[float, float, float]],
-    categories: Sequence[str],
-    values: Sequence[float | None],
-    fmt: Fmt,
-) -> str:
-    colour, dash = PALETTE[index % len(PALETTE)][0], DASHES[index % len(DASHES)]
+@dataclass(frozen=True)
+class Point:
+    """A drawn value of a line: its category index and label, position and value."""
+
+    index: int
+    x: float
+    y: float
+    value: float
+    label: str
+
+
+def _path(points: list[Point]) -> str:
+    """Line segments between neighbouring categories; a missing value breaks the line."""
+    steps = [
+        f"{'L' if i and p.index == points[i - 1].index + 1 else 'M'}{p.x:.1f},{p.y:.1f}"
+        for i, p in enumerate(points)
+    ]
+    return " ".join(steps)
+
+
+def _polyline(index: int, name: str, points: list[Point], fmt: Fmt) -> str:
     if not points:
         return ""
-    path = " ".join(
-        f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y, _) in enumerate(points)
-    )
-    labels = [c for c, v in zip(categories, values, strict=True) if v is not None]
+    colour, dash = PALETTE[index % len(PALETTE)][0], DASHES[index % len(DASHES)]
     shape = "circle" if index % 2 == 0 else "rect"
-    markers = [
-        _marker(shape, x, y, colour, f"{label} · {name}: {fmt(v)}")
-        for (x, y, v), label in zip(points, labels, strict=True)
-    ]
-    x_end, y_end, _ = points[-1]
+    markers = "".join(
+        _marker(shape, p.x, p.y, colour, f"{p.label} · {name}: {fmt(p.value)}") for p in points
+    )
     return (
-        f'<path class="mark line" d="{path}" fill="none" stroke="{colour}" stroke-width="2.4" '
-        f'stroke-dasharray="{dash}"><title>{escape(name)}</title></path>{"".join(markers)}'
-        f'<text class="direct-label" x="{min(x_end + 6, W - 4):.1f}" y="{y_end - 6:.1f}" '
-        f'text-anchor="end">{escape(name)}</text>'
+        f'<path class="mark line" d="{_path(points)}" fill="none" stroke="{colour}" '
+        f'stroke-width="2.4" stroke-dasharray="{dash}"><title>{escape(name)}</title></path>{markers}'
     )
 
 
 def _marker(shape: str, x: float, y: float, colour: str, tip: str) -> str:
-    title = f"<title>{escape(tip)}</title>"
+    """A point of a line (class "mark", with a tooltip), or without `tip` a legend sample."""
+    title, mark = (f"<title>{escape(tip)}</title>", ' class="mark"') if tip else ("", "")
     if shape == "circle":
-        return f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="3.2" fill="{colour}">{title}</circle>'
+        return f'<circle{mark} cx="{x:.1f}" cy="{y:.1f}" r="3.2" fill="{colour}">{title}</circle>'
     return (
-        f'<rect class="mark" x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="#fff" '
+        f'<rect{mark} x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="#fff" '
         f'stroke="{colour}" stroke-width="1.6">{title}</rect>'
     )
 
 
 def bars(frame: Frame, labels: Sequence[str], series: Sequence[Series], *, fmt: Fmt = _num) -> str:
     """Horizontal bars, one row per label, stacked when there are several series; totals at the end."""
-    row_h = 26
-    height = PAD_T + PAD_B + row_h * len(labels)
-    left = 210
+    top = PAD_T if len(series) > 1 else 12  # room for the legend only when there is one
+    sized = Frame(frame.chart_id, frame.x_label, frame.y_label, top + PAD_B + ROW_H * len(labels))
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
     ticks = nice_ticks(max(totals, default=0))
-    scale = (W - left - PAD_R - 60) / ticks[-1]
-    sized = Frame(frame.chart_id, frame.x_label, frame.y_label, height)
+    scale = (W - LEFT - PAD_R - 60) / ticks[-1]
     out = _open(sized, f"{frame.x_label} by {frame.y_label}")
-    out += _x_ticks(sized, ticks, left, scale, fmt)
+    out += _x_ticks(sized, ticks, top, scale, fmt)
     for i, label in enumerate(labels):
-        out += _bar_row(
-            sized, series, i, label, left=left, scale=scale, y=PAD_T + row_h * i, fmt=fmt
-        )
+        y = top + ROW_H * i
+        out += _bar_row(sized, series, i, label, scale=scale, y=y, fmt=fmt)
         out.append(
-            f'<text class="value" x="{left + totals[i] * scale + 6:.1f}" y="{PAD_T + row_h * i + 17}">'
+            f'<text class="value" x="{LEFT + totals[i] * scale + 6:.1f}" y="{y + 17}">'
             f"{escape(fmt(totals[i]))}</text>"
         )
     if len(series) > 1:
@@ -321,15 +329,14 @@ def _bar_row(
     i: int,
     label: str,
     *,
-    left: int,
     scale: float,
     y: int,
     fmt: Fmt,
 ) -> list[str]:
     out = [
-        f'<text class="tick" x="{left - 8}" y="{y + 17}" text-anchor="end">{escape(label[:30])}</text>'
+        f'<text class="tick" x="{LEFT - 8}" y="{y + 17}" text-anchor="end">{escape(label[:30])}</text>'
     ]
-    x = float(left)
+    x = float(LEFT)
     for k, s in enumerate(series):
         value = s.values[i] or 0
         if value <= 0:
@@ -343,15 +350,15 @@ def _bar_row(
     return out
 
 
-def _x_ticks(frame: Frame, ticks: list[float], left: int, scale: float, fmt: Fmt) -> list[str]:
+def _x_ticks(frame: Frame, ticks: list[float], top: int, scale: float, fmt: Fmt) -> list[str]:
     base = frame.height - PAD_B
     out = [
-        f'<line class="grid" x1="{left + t * scale:.1f}" x2="{left + t * scale:.1f}" y1="{PAD_T}" y2="{base}"/>'
-        f'<text class="tick" x="{left + t * scale:.1f}" y="{base + 16}" text-anchor="middle">{escape(fmt(t))}</text>'
+        f'<line class="grid" x1="{LEFT + t * scale:.1f}" x2="{LEFT + t * scale:.1f}" y1="{top}" y2="{base}"/>'
+        f'<text class="tick" x="{LEFT + t * scale:.1f}" y="{base + 16}" text-anchor="middle">{escape(fmt(t))}</text>'
         for t in ticks
     ]
     out.append(
-        f'<text class="axis-title" x="{(left + W - PAD_R) / 2:.0f}" y="{frame.height - 12}" '
+        f'<text class="axis-title" x="{(LEFT + W - PAD_R) / 2:.0f}" y="{frame.height - 12}" '
         f'text-anchor="middle">{escape(frame.x_label)}</text>'
     )
     return out
