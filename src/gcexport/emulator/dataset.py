@@ -77,21 +77,31 @@ class Dataset:
         self._cache: OrderedDict[int, Day] = OrderedDict()
         self._cached_days = cached_days
         self._lock = threading.Lock()
+        self._generating = threading.Lock()
 
     def day(self, day_start: int) -> Day:
         """The generated day starting at `day_start` (a UTC midnight in epoch ms)."""
+        cached = self._cached(day_start)
+        if cached is not None:
+            return cached
+        with self._generating:  # one generator at a time: two threads wanting a day build it once
+            cached = self._cached(day_start)
+            if cached is not None:
+                return cached
+            volume = day_volume(day_start, self.per_day, weekly=self.weekly)
+            day = generate_day(self.seed, self.org, day_start, volume)
+            with self._lock:
+                self._cache[day_start] = day
+                while len(self._cache) > self._cached_days:
+                    self._cache.popitem(last=False)
+            return day
+
+    def _cached(self, day_start: int) -> Day | None:
         with self._lock:
-            if day_start in self._cache:
+            day = self._cache.get(day_start)
+            if day is not None:
                 self._cache.move_to_end(day_start)
-                return self._cache[day_start]
-        day = generate_day(
-            self.seed, self.org, day_start, day_volume(day_start, self.per_day, weekly=self.weekly)
-        )
-        with self._lock:
-            self._cache[day_start] = day
-            while len(self._cache) > self._cached_days:
-                self._cache.popitem(last=False)
-        return day
+            return day
 
     def iter_refs(self, start: int, end: int, now: int) -> Iterator[tuple[Day, int]]:
         """(day, index) of conversations with start in [start, end) and start <= now, in start order."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from gcexport.emulator.backend import Backend
 from gcexport.emulator.dataset import view_at
-from gcexport.emulator.facets import compute_facets, parse_facets
+from gcexport.emulator.facets import Facet, compute_facets, parse_facets
 from gcexport.emulator.filters import (
     CONVERSATION,
     SEGMENT,
@@ -100,8 +102,55 @@ def sort_key(order_by: str, now: int) -> Any:
     return lambda ref: (ref[0].starts[ref[1]], ref[0].ids[ref[1]])
 
 
-def run_query(backend: Backend, body: dict[str, Any]) -> bytes:
-    """The response bytes of a details query (day-start matching, §3.1)."""
+@dataclass(frozen=True)
+class Matched:
+    """Every conversation a query matches, sorted, plus its facets: cached so paging does not redo them."""
+
+    refs: list[
+        tuple[int, int]
+    ]  # (day start, index): holding no Day keeps the dataset's LRU in charge
+    facets: bytes
+
+
+class QueryCache:
+    """The last few queries' matches, keyed by the body without paging and by emulator-now."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._entries: OrderedDict[tuple[bytes, int], Matched] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, int]) -> Matched | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: tuple[bytes, int], value: Matched) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+def match(backend: Backend, selection: Selection, facets: list[Facet], now: int) -> Matched:
+    """Day-start matching (§3.1), filters, ordering and facets over the whole result set."""
+    refs = list(backend.dataset.iter_refs(floor_day(selection.start), ceil_day(selection.end), now))
+    matched_views: list[dict[str, Any]] = []
+    if selection.filtered or facets:
+        kept = []
+        for day, index in refs:
+            view = view_at(day, index, now, attributes=False)
+            if selection.matches(view):
+                kept.append((day, index))
+                if facets:
+                    matched_views.append(view)
+        refs = kept
+    refs.sort(key=sort_key(selection.order_by, now), reverse=selection.order == "desc")
+    facet_bytes = dumps(compute_facets(facets, matched_views)) if facets and refs else b""
+    return Matched([(d.day_start, i) for d, i in refs], facet_bytes)
+
+
+def run_query(backend: Backend, body: dict[str, Any], cache: QueryCache) -> bytes:
+    """The response bytes of a details query: conversations page, aggregations, totalHits."""
     selection = parse_selection(body)
     facets = parse_facets(body.get("aggregations"))
     paging = body.get("paging") or {}
@@ -110,30 +159,28 @@ def run_query(backend: Backend, body: dict[str, Any]) -> bytes:
     size, number = int(paging.get("pageSize", 25)), int(paging.get("pageNumber", 1))
     _check_limits(selection, size, number)
     now = backend.now_ms()
-    refs = list(backend.dataset.iter_refs(floor_day(selection.start), ceil_day(selection.end), now))
-    views: dict[tuple[int, int], dict[str, Any]] = {}
-    if selection.filtered or facets:
-        views = {(d.day_start, i): view_at(d, i, now, attributes=False) for d, i in refs}
-        refs = [(d, i) for d, i in refs if selection.matches(views[(d.day_start, i)])]
-    if not refs:
+    key = (dumps({k: v for k, v in body.items() if k != "paging"}), now)
+    matched = cache.get(key)
+    if matched is None:
+        matched = match(backend, selection, facets, now)
+        cache.put(key, matched)
+    if not matched.refs:
         return b'{"totalHits":0}'
-    refs.sort(key=sort_key(selection.order_by, now), reverse=selection.order == "desc")
-    page = refs[(number - 1) * size : number * size]
-    chunks = [
-        dumps(views.get((d.day_start, i)) or view_at(d, i, now, attributes=False)) for d, i in page
-    ]
-    body_bytes = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
-    if facets:
-        matched = [views[(d.day_start, i)] for d, i in refs]
-        body_bytes += b'"aggregations":' + dumps(compute_facets(facets, matched)) + b","
-    return body_bytes + b'"totalHits":' + str(len(refs)).encode() + b"}"
+    page = matched.refs[(number - 1) * size : number * size]
+    chunks = [dumps(view_at(backend.dataset.day(d), i, now, attributes=False)) for d, i in page]
+    out = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
+    if matched.facets:
+        out += b'"aggregations":' + matched.facets + b","
+    return out + b'"totalHits":' + str(len(matched.refs)).encode() + b"}"
 
 
 def add_routes(routes: Routes, backend: Backend) -> None:
     """Register the details query and by-id routes."""
 
+    cache = QueryCache()
+
     def post_query(call: Call) -> Reply:
-        return Reply(200, run_query(backend, call.json()))
+        return Reply(200, run_query(backend, call.json(), cache))
 
     def get_one(call: Call) -> Reply:
         found = backend.dataset.find(call.params["conversationId"], backend.now_ms())
