@@ -122,10 +122,15 @@ def _header(scope: Scope) -> str:
 
 
 def _kpis(data: ReportData) -> str:
-    cards = [_card(k, data.headline.get(k.key), k.definition) for k in BUILT_IN]
-    cards[3] = _card(
-        BUILT_IN[3], data.headline.get("service_level"), BUILT_IN[3].definition, _target(data)
-    )
+    cards = [
+        _card(
+            k,
+            data.headline.get(k.key),
+            k.definition,
+            _target(data) if k.key == "service_level" else "",
+        )
+        for k in BUILT_IN
+    ]
     for name, expression in data.custom_kpis.items():
         custom = Kpi(name, name.replace("_", " ").capitalize(), formats.decimal, "")
         cards.append(_card(custom, data.headline.get(name), f"Your KPI: {expression}", custom=True))
@@ -146,7 +151,7 @@ def _card(
     kpi: Kpi, value: float | int | None, definition: str, note: str = "", *, custom: bool = False
 ) -> str:
     raw = "" if value is None else repr(value)
-    extra = f'<p class="kpi-note" data-target="1">{escape(note)}</p>' if note else ""
+    extra = f'<p class="kpi-note">{escape(note)}</p>' if note else ""
     return (
         f'<div class="kpi{" custom" if custom else ""}" data-kpi="{escape(kpi.key)}" data-value="{raw}">'
         f'<div class="kpi-label">{escape(kpi.label)}</div>'
@@ -185,7 +190,8 @@ def _charts(data: ReportData) -> str:
             ),
             _figure(
                 "Top wrap-up codes",
-                "Handled interactions (tHandle count) by the wrap-up code the agent chose.",
+                "Handled interactions (tHandle count) by the wrap-up code the agent chose; daily "
+                "buckets count when their day starts in the window.",
                 charts.wrapup_chart(data.wrapups, dict(data.wrapup_names))
                 if data.wrapups
                 else None,
@@ -212,7 +218,7 @@ def _agents(data: ReportData) -> str:
     )
     return (
         f'<section><h2>Agent league table</h2>{body}<p class="caption">Agents who handled most '
-        f"(tHandle count); averages are timer sum ÷ timer count.{escape(note)}</p></section>"
+        f"(tHandle count); averages are timer sum ÷ timer count; daily buckets count when their day starts in the window.{escape(note)}</p></section>"
     )
 
 
