@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sink_targets import FileTarget, WarehouseTarget
 
 from gcexport.sinks import Warehouse, open_file_sink, open_warehouse
+from tests.sinks.sink_targets import FileTarget, WarehouseTarget
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 import pytest
-from sink_targets import DAY, FileTarget, WarehouseTarget, segments
 
 from gcexport.errors import ParityError
 from gcexport.sinks import check_parity
+from tests.sinks.sink_targets import DAY, FileTarget, WarehouseTarget, segments
 
 Target = FileTarget | WarehouseTarget
 

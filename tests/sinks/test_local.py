@@ -10,10 +10,10 @@ from urllib.parse import unquote
 
 import orjson
 import pytest
-from sink_targets import DAY, segments
 
 from gcexport.errors import ConfigError, DestinationError
 from gcexport.sinks import FileSink, open_file_sink
+from tests.sinks.sink_targets import DAY, segments
 
 
 def commit_rows(sink: FileSink, n: int, *, run_id: str = "r1") -> None:

@@ -6,10 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sink_targets import DAY, segments
 
 from gcexport.errors import ParityError
 from gcexport.sinks import check_parity, open_file_sink, open_warehouse
+from tests.sinks.sink_targets import DAY, segments
 
 D2 = date(2026, 11, 21)
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import boto3
 import httpx
 import pytest
-from sink_targets import DAY, segments
 
 from gcexport.errors import DestinationError
 from gcexport.sinks import open_file_sink
+from tests.sinks.sink_targets import DAY, segments
 
 
 def keys(bucket: str, prefix: str = "") -> list[str]:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sink_targets import DAY, segments
 
 from gcexport.errors import ConfigError, CredentialsError, DestinationError, SinkError
 from gcexport.sinks import Warehouse, open_warehouse
 from gcexport.sinks.snowflake_types import snowflake_type
+from tests.sinks.sink_targets import DAY, segments
 
 
 def queues(*names: str) -> pa.Table:
