@@ -40,14 +40,17 @@ def test_a_file_in_place_of_the_folder_is_refused(tmp_path: Path) -> None:
         open_file_sink(tmp_path / "out").check_writable()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
 def test_an_unwritable_folder_is_refused(tmp_path: Path) -> None:
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(DestinationError, match="cannot write"):
-            open_file_sink(tmp_path / "out").check_writable()
-    finally:
-        tmp_path.chmod(0o700)
+    """A read-only place refuses even root: sysfs, or a folder without write permission."""
+    with pytest.raises(DestinationError, match="cannot write"):
+        open_file_sink("/sys/gcexport-test/out").check_writable()
+    if os.geteuid() != 0:
+        tmp_path.chmod(0o500)
+        try:
+            with pytest.raises(DestinationError, match="cannot write"):
+                open_file_sink(tmp_path / "out").check_writable()
+        finally:
+            tmp_path.chmod(0o700)
 
 
 def test_our_own_folder_passes_once_marked(tmp_path: Path) -> None:
