@@ -192,3 +192,19 @@ def test_screenshot(page: tuple[Any, list[str]], tmp_path: Path) -> None:
     assert width == 1280 and height > 2000 and len(data) > 50_000
     if os.environ.get("GCEXPORT_UPDATE_SCREENSHOT"):  # refresh the README's picture on request
         tab.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_prints_to_pdf_with_every_chart(
+    report: ReportResult, open_report: Callable[[Path], Any]
+) -> None:
+    opened = open_report(report.path)
+    opened.tab.emulate_media(media="print")
+    drawn = opened.tab.evaluate(
+        """() => Array.from(document.querySelectorAll('svg.chart')).map(svg =>
+            Array.from(svg.querySelectorAll('.mark')).filter(m => {
+                const r = m.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length)"""
+    )
+    assert len(drawn) == len(CHARTS) and all(n > 0 for n in drawn)
+    pdf = opened.tab.pdf(format="A4", landscape=True)
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 20_000
+    assert opened.attempted == []

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from gcexport.config import parse_duration
 from gcexport.errors import ConfigError
@@ -50,21 +51,35 @@ class Timeline:
 
 def timeline(buckets: Sequence[BucketRow], scope: Scope) -> Timeline:
     """Buckets grouped into hour (or, for long windows, day) slots of local time, gaps filled."""
-    zone = scope.zone
     step = _step(scope.kinds.granularity)
     starts = _every_start(buckets, step)
     daily = len(starts) > MAX_COLUMNS or step >= timedelta(days=1)
-    pattern, unit = ("%a %d %b", "Day") if daily else ("%a %H:%M", "Hour starting")
-    keys = list(dict.fromkeys(s.astimezone(zone).strftime(pattern) for s in starts))
-    grouped: dict[str, list[BucketRow]] = defaultdict(list)
+    labels: dict[object, str] = {}
+    for start in starts:
+        key, label = _slot_key(start, scope.zone, daily=daily)
+        labels.setdefault(key, label)
+    grouped: dict[object, list[BucketRow]] = defaultdict(list)
     for row in buckets:
-        grouped[row.interval_start.astimezone(zone).strftime(pattern)].append(row)
-    slots = [_slot(key, grouped.get(key, [])) for key in keys]
+        grouped[_slot_key(row.interval_start, scope.zone, daily=daily)[0]].append(row)
+    slots = [_slot(label, grouped.get(key, [])) for key, label in labels.items()]
+    unit = "Day" if daily else "Hour starting"
+    return Timeline(unit=unit, time_zone=scope.time_zone, slots=slots, media=_media(buckets))
+
+
+def _slot_key(moment: datetime, zone: ZoneInfo, *, daily: bool) -> tuple[object, str]:
+    """Hours are keyed by their instant (so the repeated hour of a DST change stays two slots)."""
+    local = moment.astimezone(zone)
+    if daily:
+        return local.date(), local.strftime("%a %d %b")
+    return moment, local.strftime("%a %H:%M")
+
+
+def _media(buckets: Sequence[BucketRow]) -> list[str]:
+    """Media types, busiest first (the bottom of each stack)."""
     totals: dict[str, int] = defaultdict(int)
     for row in buckets:
         totals[row.media_type] += row.offered
-    media = sorted(totals, key=lambda m: (-totals[m], m))
-    return Timeline(unit=unit, time_zone=scope.time_zone, slots=slots, media=media)
+    return sorted(totals, key=lambda m: (-totals[m], m))
 
 
 def _step(granularity: str) -> timedelta:
