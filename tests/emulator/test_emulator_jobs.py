@@ -151,3 +151,21 @@ def test_job_failure_fault_ends_failed() -> None:
         status = http.get(f"{JOBS}/{job}").json()
         assert status["state"] == "FAILED" and status["errorMessage"]
         assert http.get(f"{JOBS}/{job}/results").status_code == 400
+
+
+def test_multi_day_job_streams_every_day_in_order(clock: FakeClock, emu: Emulator) -> None:
+    with httpx.Client(transport=emu.transport(), base_url="https://api.x") as http:
+        token = http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("emulator-client", "emulator-secret"),
+        )
+        http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
+        job = submit(http, {"interval": "2026-02-20T00:00:00Z/2026-03-02T00:00:00Z"})
+        clock.advance(1)
+        for size in (1000, 137):
+            got, pages = results(http, job, page_size=size)
+            wanted = [c for c in emu.truth.conversations(datetime(2026, 2, 19, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc))
+                      if c["conversationEnd"] >= "2026-02-20T00:00:00.000Z"]  # fmt: skip
+            assert [c["conversationId"] for c in got] == [c["conversationId"] for c in wanted]
+            assert all(len(p["conversations"]) == size for p in pages[:-1]) and len(wanted) > 3500

@@ -36,8 +36,8 @@ class Job:
     watermark: int
     fail: bool
     cancelled: bool = False
-    picked: list[tuple[int, array[int]]] | None = None
-    total: int = 0
+    days: list[int] = field(default_factory=list)
+    picks: list[array[int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -56,6 +56,7 @@ class JobBook:
         b = self.backend
         job = Job(str(uuid.uuid4()), selection, limit, bool(body.get("startOfDayIntervalMatching")),
                   b.clock.monotonic(), b.now_ms(), b.watermark_ms(), fail)  # fmt: skip
+        job.days = self._days(job)
         self.jobs[job.id] = job
         return job
 
@@ -87,48 +88,63 @@ class JobBook:
             body["expirationDate"] = iso(done + int(cfg.job_expiry_seconds * 1000))
         return body
 
-    def pick(self, job: Job) -> None:
-        """Choose the job's conversations once: overlap (or start-of-day) matching, filters, watermark, limit."""
+    def _days(self, job: Job) -> list[int]:
+        """The UTC days whose conversations may belong to the job (one day back for overlaps)."""
+        sel = job.selection
+        first = floor_day(sel.start) if job.start_of_day else floor_day(sel.start) - DAY_MS
+        last = min(sel.end, job.watermark + 1)
+        return list(range(first, last, DAY_MS))
+
+    def picked(self, job: Job, position: int) -> array[int]:
+        """The chosen indexes of the job's `position`-th day, chosen on first need and in day order,
+        so a long job streams one generated day at a time (overlap, watermark, filters, limit)."""
         with job.lock:
-            if job.picked is not None:
-                return
-            sel, mark, dataset = job.selection, job.watermark, self.backend.dataset
-            first = floor_day(sel.start) if job.start_of_day else floor_day(sel.start) - DAY_MS
-            picked: list[tuple[int, array[int]]] = []
-            total = 0
-            for day, index in dataset.iter_refs(first, sel.end, mark):
-                end = day.ends[index]
-                if end > mark or (not job.start_of_day and end < sel.start):
-                    continue
-                if sel.filtered and not sel.matches(view_at(day, index, mark, attributes=True)):
-                    continue
-                if not picked or picked[-1][0] != day.day_start:
-                    picked.append((day.day_start, array("l")))
-                picked[-1][1].append(index)
-                total += 1
-                if job.limit is not None and total >= job.limit:
-                    break
-            job.picked, job.total = picked, total
+            while len(job.picks) <= position:
+                job.picks.append(
+                    self._pick_day(job, job.days[len(job.picks)], sum(map(len, job.picks)))
+                )
+            return job.picks[position]
+
+    def _pick_day(self, job: Job, day_start: int, before: int) -> array[int]:
+        sel, mark = job.selection, job.watermark
+        chosen: array[int] = array("l")
+        if job.limit is not None and before >= job.limit:
+            return chosen
+        for day, index in self.backend.dataset.iter_refs(
+            day_start, min(sel.end, day_start + DAY_MS), mark
+        ):
+            end = day.ends[index]
+            if end > mark or (not job.start_of_day and end < sel.start):
+                continue
+            if sel.filtered and not sel.matches(view_at(day, index, mark, attributes=True)):
+                continue
+            chosen.append(index)
+            if job.limit is not None and before + len(chosen) >= job.limit:
+                break
+        return chosen
 
     def page(self, job: Job, offset: int, size: int) -> bytes:
-        """Conversations [offset, offset+size) as one results page."""
-        self.pick(job)
-        assert job.picked is not None
+        """Conversations [offset, offset+size) as one results page; a cursor when any remain."""
         chunks: list[bytes] = []
-        skip, want = offset, size
-        for day_start, indexes in job.picked:
-            if skip >= len(indexes):
-                skip -= len(indexes)
-                continue
-            day = self.backend.dataset.day(day_start)
-            chunks += [day.records[i] for i in indexes[skip : skip + want]]
-            want, skip = size - len(chunks), 0
-            if want <= 0:
-                break
+        skip, position = offset, 0
+        while position < len(job.days) and len(chunks) < size:
+            indexes = self.picked(job, position)
+            if skip < len(indexes):
+                day = self.backend.dataset.day(job.days[position])
+                chunks += [day.records[i] for i in indexes[skip : skip + size - len(chunks)]]
+            skip = max(0, skip - len(indexes))
+            position += 1
+        left_today = position > 0 and self._left_in_day(job, position - 1, offset + len(chunks))
+        more = left_today or any(
+            len(self.picked(job, p)) > 0 for p in range(position, len(job.days))
+        )
         body = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
-        if offset + len(chunks) < job.total:
+        if more:
             body += b'"cursor":"' + _cursor(job.id, offset + len(chunks)).encode() + b'",'
         return body + b'"dataAvailabilityDate":"' + iso_seconds(job.watermark).encode() + b'"}'
+
+    def _left_in_day(self, job: Job, position: int, served: int) -> bool:
+        return sum(len(self.picked(job, p)) for p in range(position + 1)) > served
 
 
 def _cursor(job_id: str, offset: int) -> str:
