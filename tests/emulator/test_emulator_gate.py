@@ -163,3 +163,19 @@ def test_server_drops_connections_and_serves_errors_over_http() -> None:
             "Bearer " + token_for(http, url="/oauth/token").json()["access_token"]
         )
         assert http.get("/api/v2/nothing/here").json()["code"] == "not.found"
+
+
+def test_blocking_serve_forever_stops_from_another_thread() -> None:
+    import threading
+
+    server = serve(Emulator(EmulatorConfig(seed=5, conversations_per_day=10, now=NOW)))
+    worker = threading.Thread(target=server.serve_forever, daemon=True)
+    worker.start()
+    with httpx.Client(base_url=server.base_url, timeout=5) as http:
+        assert token_for(http, url="/oauth/token").status_code == 200
+    server.stop()
+    worker.join(5)
+    assert not worker.is_alive()
+    serve(
+        Emulator(EmulatorConfig(seed=5, conversations_per_day=10, now=NOW))
+    ).stop()  # never started: returns

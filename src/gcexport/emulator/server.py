@@ -72,27 +72,37 @@ class EmulatorServer:
     def __init__(self, emulator: Emulator, host: str, port: int) -> None:
         self._server = _Server((host, port), emulator)
         self._thread: threading.Thread | None = None
+        self._serving = False
         bound_host, bound_port = self._server.server_address[:2]
         self.base_url = f"http://{bound_host!s}:{bound_port}"
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="gcexport-emulator", daemon=True
-        )
+        self._serving = True
+        self._thread = threading.Thread(target=self._loop, name="gcexport-emulator", daemon=True)
         self._thread.start()
         return self
 
+    def _loop(self) -> None:
+        self._server.serve_forever(poll_interval=0.05)
+
     def serve_forever(self) -> None:
         """Block until interrupted (Ctrl-C) or `stop()` is called from another thread."""
-        if self._thread is None:
-            self._server.serve_forever()
+        if self._thread is not None:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
             return
-        while self._thread.is_alive():
-            self._thread.join(0.5)
+        self._serving = True
+        try:
+            self._loop()
+        finally:
+            self._server.server_close()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving and release the port (safe to call when never started)."""
+        if self._serving:
+            self._server.shutdown()
+            self._serving = False
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
