@@ -7,8 +7,9 @@ for the tail (REFERENCE.md §10); a job day whose count falls short of the query
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -89,7 +90,7 @@ class ExportContext:
     report_requests: list[ReportExportRequest] = field(default_factory=list)
     _raw: threading.local = field(default_factory=threading.local)
 
-    def pages(self, endpoint: str, pages: Iterable[Page]) -> Iterator[Page]:
+    def pages(self, endpoint: str, pages: Iterable[Page]) -> Generator[Page, None, None]:
         """Pass pages through, writing one audit record each, counting rows, keeping raw bodies if asked."""
         keep = self.settings.export.raw_pages
         for page in pages:
@@ -158,7 +159,7 @@ def _count_conversations(ctx: ExportContext, window: Window) -> int:
     return int(page.json().get("totalHits", 0))
 
 
-def _job_pages(ctx: ExportContext, window: Window) -> Iterator[Page]:
+def _job_pages(ctx: ExportContext, window: Window) -> Generator[Page, None, None]:
     saved = ctx.state.load().dataset(DETAILS).jobs.get(window.key)
 
     def remember(job_id: str) -> None:
@@ -178,14 +179,23 @@ def _job_pages(ctx: ExportContext, window: Window) -> Iterator[Page]:
 
 
 def _details_load(
-    ctx: ExportContext, window: Window, pages: Iterable[Page], *, method: str, expected: int | None
+    ctx: ExportContext,
+    window: Window,
+    pages: Generator[Page, None, None],
+    *,
+    method: str,
+    expected: int | None,
 ) -> DayResult | None:
     """Load the day from `pages`; None (nothing published) when a job came back short."""
     seen: set[str] = set()
     live = False
     drift: list[Any] = []
-    with DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load:
-        for page in pages:
+    with (
+        contextlib.closing(pages) as stream,
+        DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load,
+    ):
+        # closing: a job abandoned by an error is deleted now, while the client is still open
+        for page in stream:
             fresh = _unseen(page.items, seen)
             if not fresh:
                 continue

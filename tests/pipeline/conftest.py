@@ -42,13 +42,13 @@ class Served:
     secret: str = "s3cr3t-PIPELINE-test-9f2c"
 
     def env(self, **extra: str) -> dict[str, str]:
-        return clean_env(
-            GENESYS_API_URL=self.base_url,
-            GENESYS_LOGIN_URL=self.base_url,
-            GENESYS_CLIENT_ID="pipeline-client",
-            GENESYS_CLIENT_SECRET=self.secret,
-            **extra,
-        )
+        values = {
+            "GENESYS_API_URL": self.base_url,
+            "GENESYS_LOGIN_URL": self.base_url,
+            "GENESYS_CLIENT_ID": "pipeline-client",
+            "GENESYS_CLIENT_SECRET": self.secret,
+        }
+        return clean_env(**{**values, **extra})
 
 
 @pytest.fixture
