@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -172,7 +173,7 @@ def test_s3_export_is_encrypted_and_presigned_links_download_the_right_bytes(
 
 
 class _Hook(BaseHTTPRequestHandler):
-    received: list[dict] = []  # type: ignore[type-arg]
+    received: ClassVar[list[dict[str, object]]] = []
     status = 204
 
     def do_POST(self) -> None:
