@@ -127,3 +127,21 @@ def test_dates_and_durations() -> None:
     for bad in ("P", "PT", "six hours", ""):
         with pytest.raises(ConfigError, match="is not a duration"):
             parse_duration(bad)
+
+
+def test_the_example_config_is_valid_end_to_end(tmp_path: Path) -> None:
+    """gcexport.example.toml loads, and every query, KPI and cron in it passes run validation."""
+    from gcexport.clock import SystemClock
+    from gcexport.plan import prepare
+
+    example = Path(__file__).resolve().parents[2] / "gcexport.example.toml"
+    settings = load_settings(
+        config_file=example,
+        env={"GENESYS_CLIENT_ID": "abc", "GENESYS_CLIENT_SECRET": "xyz"},
+        dotenv_path=None,
+        overrides={"export": {"out": str(tmp_path / "out"), "state_dir": str(tmp_path / "state")}},
+    )
+    plan = prepare(settings, request_start=None, request_end=None, clock=SystemClock())
+    assert [q.metrics[0] for q in plan.aggregate_queries] == ["nOffered", "tAnswered", "tHandle"]
+    assert len(plan.report_requests) == 2 and len(settings.schedules) == 2
+    assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
