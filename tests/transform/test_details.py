@@ -204,3 +204,26 @@ def test_several_pages_at_once_and_empty_pages() -> None:
 def test_a_page_that_is_not_json_is_a_data_error() -> None:
     with pytest.raises(DataError, match="not valid JSON"):
         flatten_conversation_pages([b'{"conversations": [\n{"conversationId": '], source="job 7")
+
+
+def test_date_like_text_is_kept_verbatim_not_retyped(job_page: dict[str, Any]) -> None:
+    conversation = copy.deepcopy(job_page["conversations"][0])
+    participant = next(p for p in conversation["participants"] if p.get("attributes"))
+    participant["attributes"] = {"Birthday": "2024-04-05", "When": "2024-04-29 04:10:03", "x": "y"}
+    conversation["newDate"] = "2024-04-05"
+    conversation["conversationStart"] = "2024-04-05T10:00:00Z"  # no milliseconds
+    result = flatten_conversations([conversation], source="x")
+    rows = result.tables["participant_attributes"].to_pylist()
+    assert [(r["name"], r["value"]) for r in rows] == list(participant["attributes"].items())
+    row = result.tables["conversations"].to_pylist()[0]
+    assert orjson.loads(row["extra"]) == {"newDate": "2024-04-05"}
+    assert row["conversation_start"] == datetime(2024, 4, 5, 10, tzinfo=timezone.utc)
+
+
+def test_absent_levels_give_empty_tables() -> None:
+    result = flatten_conversations(
+        [{"conversationId": "c1"}, {"conversationId": "c2", "participants": []}], source="x"
+    )
+    assert result.tables["conversations"].column("conversation_id").to_pylist() == ["c1", "c2"]
+    assert all(result.tables[name].num_rows == 0 for name in DETAIL_TABLES[1:])
+    assert result.tables["sessions"].schema.equals(TABLE_SCHEMAS["sessions"])

@@ -9,7 +9,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gcexport.transform.jsontext import concat, members_text, to_json_text
+from gcexport.transform.jsontext import Misread, concat, members_text, to_json_text
 from gcexport.transform.spec import Kind, ListOf, Obj, snake
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
@@ -46,15 +46,34 @@ def read_type(kind: Kind) -> pa.DataType:
     return pa.string() if kind == "t" else SCALAR_TYPES[kind]
 
 
-def member(values: pa.StructArray, name: str) -> pa.Array:
-    """One member of a struct array (nulls where the struct itself is null)."""
-    return pc.struct_field(values, [values.type.get_field_index(name)])
+def member(values: pa.StructArray, name: str, absent: pa.DataType = pa.string()) -> pa.Array:
+    """One member of a struct array (nulls where the struct itself is null; all null if absent)."""
+    index = values.type.get_field_index(name)
+    if index < 0:
+        return pa.nulls(len(values), absent)
+    return pc.struct_field(values, [index])
+
+
+def conform(values: pa.Array, kind: Kind) -> pa.Array:
+    """The inferred array as the type the spec expects, or Misread when that would change a value."""
+    if not isinstance(kind, str):
+        return values  # nested values become JSON text, whatever their inferred shape
+    want = pa.string() if kind == "t" else SCALAR_TYPES[kind]
+    if values.type == want:
+        return values
+    if kind == "t" and pa.types.is_timestamp(values.type):
+        return values.cast(TIMESTAMP)  # offset-less ISO text the reader already parsed (as UTC)
+    if pa.types.is_null(values.type) or (kind == "f" and pa.types.is_integer(values.type)):
+        return values.cast(want)
+    raise Misread(f"{kind!r} field read as {values.type}")
 
 
 def parse_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     """ISO-8601 text → UTC ms timestamps; returns also the text of values that would not parse."""
     if text.null_count == len(text):
         return pa.nulls(len(text), TIMESTAMP), None
+    if text.type == TIMESTAMP:
+        return text, None
     try:
         return pc.cast(text, TIMESTAMP), None
     except pa.ArrowInvalid:
@@ -84,18 +103,19 @@ class Level:
     extra_arrays: list[pa.Array] = field(default_factory=list)
     drift: list[DriftField] = field(default_factory=list)
     pre_encoded: list[pa.Array] = field(default_factory=list)
+    pre_encoded_nested: bool = False  # the fallback path already wrote nested values as JSON text
 
     def add_fields(
         self, values: pa.StructArray, spec: Obj, *, skip: frozenset[str], prefix: str = ""
     ) -> None:
         """Add a column per known field, and queue unknown fields for `extra` (reported as drift)."""
         present = [f.name for f in values.type]
-        children = dict(
-            zip(present, values.flatten(), strict=True)
-        )  # one call, parent nulls merged
+        # One call for all members, with the parent's nulls merged in.
+        children = dict(zip(present, values.flatten(), strict=True))
+        absent = pa.nulls(len(values), pa.null())
         for name, kind in spec.fields:
             if name not in skip:
-                self._add_known(children[name], name, kind, prefix)
+                self._add_known(conform(children.get(name, absent), kind), name, kind, prefix)
         if PRE_ENCODED in present:
             self._keep_pre_encoded(children[PRE_ENCODED], prefix.replace("_", "."))
         known = spec.names() | skip | {PRE_ENCODED}
@@ -103,7 +123,7 @@ class Level:
             if name not in known:
                 self.keep_unknown(children[name], prefix.replace("_", ".") + name)
         for name, kind in spec.fields:
-            if name not in skip and not isinstance(kind, str):
+            if name in children and name not in skip and not isinstance(kind, str):
                 self._report_nested(
                     values.type.field(name).type, kind, f"{self.path}{prefix}{name}"
                 )
@@ -115,8 +135,10 @@ class Level:
             self.columns[column] = stamps
             if bad is not None:
                 self.keep_unknown(bad, prefix.replace("_", ".") + name)
-        elif isinstance(kind, str) or pa.types.is_string(values.type):
+        elif isinstance(kind, str) or (self.pre_encoded_nested and pa.types.is_string(values.type)):
             self.columns[column] = values  # scalars, or JSON text already encoded by `fallback`
+        elif pa.types.is_string(values.type):
+            raise Misread(f"{name} is text where the API sends a list or an object")
         else:
             self.columns[column] = to_json_text(values)
 

@@ -25,9 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from gcexport.errors import DataError
-from gcexport.transform.columns import DriftField, Level, member, parse_timestamps, read_type
+from gcexport.transform.columns import DriftField, Level, conform, member, parse_timestamps
 from gcexport.transform.fallback import fallback_type, sanitize
-from gcexport.transform.jsontext import to_json_text
+from gcexport.transform.jsontext import Misread, to_json_text
 from gcexport.transform.schemas import (
     DETAIL_SCHEMAS,
     SKIP_CONVERSATION,
@@ -36,7 +36,6 @@ from gcexport.transform.schemas import (
 )
 from gcexport.transform.spec import CONVERSATION, FLOW, METRIC, PARTICIPANT, SEGMENT, SESSION
 
-READ_SCHEMA = pa.schema([("conversations", pa.list_(read_type(CONVERSATION)))])
 FALLBACK_SCHEMA = pa.schema([("conversations", pa.list_(fallback_type(CONVERSATION)))])
 FALLBACK_SCHEMA = pa.schema([("conversations", pa.list_(fallback_type(CONVERSATION)))])
 _SEQ = itertools.count()
@@ -55,23 +54,35 @@ def flatten_conversation_pages(raw_pages: Sequence[bytes], *, source: str) -> Fl
     """Flatten raw response bodies (`{"conversations": [...], ...}`) — the fast path."""
     lines = [_one_line(page, i) for i, page in enumerate(raw_pages)]
     try:
-        conversations = _read(lines, READ_SCHEMA)
-    except pa.ArrowInvalid:
-        # A known field of another type, or an unknown one whose type varies: take the slow path.
-        try:
-            conversations = _read([_sanitized(line, source) for line in lines], FALLBACK_SCHEMA)
-        except pa.ArrowInvalid as exc:
-            raise DataError(f"conversation pages from {source} cannot be read: {exc}") from exc
-    return _flatten(conversations, source=source)
+        # Types inferred from the data: the reader only builds the fields that occur.
+        return _flatten(_read(lines, None), source=source, fallback=False)
+    except (pa.ArrowInvalid, Misread):
+        pass  # a field whose type varies or would not round-trip: take the slow, total path
+    try:
+        conversations = _read([_sanitized(line, source) for line in lines], FALLBACK_SCHEMA)
+        return _flatten(conversations, source=source, fallback=True)
+    except (pa.ArrowInvalid, Misread) as exc:
+        raise DataError(f"conversation pages from {source} cannot be read: {exc}") from exc
 
 
-def _read(lines: list[bytes], schema: pa.Schema) -> pa.StructArray:
-    """Parse pages (one per line) in one block, so inferred unknown fields agree across pages."""
+def _read(lines: list[bytes], schema: pa.Schema | None) -> pa.StructArray:
+    """Parse pages (one per line) in one block, so inferred types agree across pages."""
     body = b"\n".join(lines) + b"\n"
     options = pj.ReadOptions(use_threads=False, block_size=len(body) + 1)
     parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     table = pj.read_json(io.BytesIO(body), read_options=options, parse_options=parse)
-    return pc.list_flatten(table.column("conversations").combine_chunks())
+    if "conversations" not in table.column_names:
+        return pa.array([], pa.struct([]))
+    return _structs(pc.list_flatten(table.column("conversations").combine_chunks()))
+
+
+def _structs(values: pa.Array) -> pa.StructArray:
+    """Records as a struct array (a list read as `list<null>` holds no records at all)."""
+    if pa.types.is_struct(values.type):
+        return values
+    if values.null_count == len(values) or len(values) == 0:
+        return pa.nulls(len(values), pa.struct([]))
+    raise Misread(f"records read as {values.type}")
 
 
 def _sanitized(line: bytes, source: str) -> bytes:
@@ -126,32 +137,46 @@ class _Keys:
         return _Keys({**self.columns, **more})
 
 
-def _flatten(conversations: pa.StructArray, *, source: str) -> FlatResult:
+def _flatten(conversations: pa.StructArray, *, source: str, fallback: bool) -> FlatResult:
     """Conversations → their table, then each level of children with its parents' keys."""
     tables: dict[str, pa.Table] = {}
-    keys, drift = _add_conversations(tables, conversations, source)
+    keys, drift = _add_conversations(tables, conversations, source, fallback)
     parts, part_parent = _explode(conversations, "participants")
-    part_keys = keys.take(part_parent).plus(participant_id=member(parts, "participantId"))
-    drift += _add(tables, "participants", parts, PARTICIPANT, SKIP_PARTICIPANT, part_keys)
+    part_keys = keys.take(part_parent).plus(participant_id=_key(parts, "participantId"))
+    drift += _add(
+        tables,
+        Level("participants", "participants.", pre_encoded_nested=fallback),
+        parts,
+        PARTICIPANT,
+        SKIP_PARTICIPANT,
+        part_keys,
+    )
     tables["participant_attributes"] = _attributes(parts, part_keys)
     sessions, sess_parent = _explode(parts, "sessions")
-    sess_keys = part_keys.take(sess_parent).plus(session_id=member(sessions, "sessionId"))
-    drift += _add_sessions(tables, sessions, sess_keys)
-    drift += _add_indexed(tables, "segments", sessions, "segments", SEGMENT, sess_keys)
-    drift += _add_indexed(tables, "session_metrics", sessions, "metrics", METRIC, sess_keys)
+    sess_keys = part_keys.take(sess_parent).plus(session_id=_key(sessions, "sessionId"))
+    drift += _add_sessions(tables, sessions, sess_keys, fallback)
+    segments = Level("segments", "segments.", pre_encoded_nested=fallback)
+    drift += _add_indexed(tables, segments, sessions, "segments", SEGMENT, sess_keys)
+    metrics = Level("session_metrics", "session_metrics.", pre_encoded_nested=fallback)
+    drift += _add_indexed(tables, metrics, sessions, "metrics", METRIC, sess_keys)
     return FlatResult(tables, drift)
 
 
+def _key(values: pa.StructArray, name: str) -> pa.Array:
+    return conform(member(values, name, pa.null()), "s")
+
+
 def _add_conversations(
-    tables: dict[str, pa.Table], conversations: pa.StructArray, source: str
+    tables: dict[str, pa.Table], conversations: pa.StructArray, source: str, fallback: bool
 ) -> tuple[_Keys, list[DriftField]]:
-    level = Level("conversations", "")
-    start, bad_start = parse_timestamps(member(conversations, "conversationStart"))
+    level = Level("conversations", "", pre_encoded_nested=fallback)
+    start_text = conform(member(conversations, "conversationStart", pa.null()), "t")
+    start, bad_start = parse_timestamps(start_text)
     if bad_start is not None:
         level.keep_unknown(bad_start, "conversationStart")
     keys = _Keys(
         {
-            "conversation_id": member(conversations, "conversationId"),
+            "conversation_id": _key(conversations, "conversationId"),
             "conversation_start": start,
             "fetch_seq": _next_seqs(len(conversations)),
         }
@@ -164,13 +189,15 @@ def _add_conversations(
 
 
 def _explode(parents: pa.StructArray, name: str) -> tuple[pa.StructArray, pa.Array]:
-    lists = member(parents, name)
-    return pc.list_flatten(lists), pc.list_parent_indices(lists)
+    lists = member(parents, name, pa.list_(pa.struct([])))
+    if not pa.types.is_list(lists.type):
+        raise Misread(f"{name} read as {lists.type}")
+    return _structs(pc.list_flatten(lists)), pc.list_parent_indices(lists)
 
 
 def _positions(parents: pa.StructArray, name: str) -> pa.Array:
     """Index of each flattened child within its parent's list (0, 1, 2, … per parent)."""
-    lists = member(parents, name)
+    lists = member(parents, name, pa.list_(pa.struct([])))
     offsets = lists.offsets.to_numpy()
     parent = pc.list_parent_indices(lists).to_numpy()
     return pa.array(np.arange(len(parent), dtype=np.int64) + offsets[0] - offsets[parent])
@@ -178,65 +205,76 @@ def _positions(parents: pa.StructArray, name: str) -> pa.Array:
 
 def _add(
     tables: dict[str, pa.Table],
-    name: str,
+    level: Level,
     values: pa.StructArray,
     spec: Any,
     skip: frozenset[str],
     keys: _Keys,
 ) -> list[DriftField]:
-    level = Level(name, name + ".")
     level.add_fields(values, spec, skip=skip)
-    tables[name] = _table(level, keys)
+    tables[level.table] = _table(level, keys)
     return level.drift
 
 
 def _add_sessions(
-    tables: dict[str, pa.Table], sessions: pa.StructArray, keys: _Keys
+    tables: dict[str, pa.Table], sessions: pa.StructArray, keys: _Keys, fallback: bool
 ) -> list[DriftField]:
-    level = Level("sessions", "sessions.")
+    level = Level("sessions", "sessions.", pre_encoded_nested=fallback)
     level.add_fields(sessions, SESSION, skip=SKIP_SESSION)
-    level.add_fields(member(sessions, "flow"), FLOW, skip=frozenset(), prefix="flow_")
+    flow = member(sessions, "flow", pa.struct([]))
+    if not pa.types.is_struct(flow.type):
+        flow = _structs(flow)
+    level.add_fields(flow, FLOW, skip=frozenset(), prefix="flow_")
     tables["sessions"] = _table(level, keys)
     return level.drift
 
 
 def _add_indexed(
     tables: dict[str, pa.Table],
-    name: str,
+    level: Level,
     sessions: pa.StructArray,
     member_name: str,
     spec: Any,
     keys: _Keys,
 ) -> list[DriftField]:
     children, parent = _explode(sessions, member_name)
-    index_name = "segment_index" if name == "segments" else "metric_index"
+    index_name = "segment_index" if level.table == "segments" else "metric_index"
     child_keys = keys.take(parent).plus(**{index_name: _positions(sessions, member_name)})
-    return _add(tables, name, children, spec, frozenset(), child_keys)
+    return _add(tables, level, children, spec, frozenset(), child_keys)
 
 
 def _attributes(parts: pa.StructArray, keys: _Keys) -> pa.Table:
-    """Participant `attributes` (job results only, §5.1) as long rows: one per (participant, key).
-
-    All keys at once: the struct's children are stacked key after key, the nulls filtered out,
-    and a stable sort by participant restores payload order within each participant.
-    """
+    """Participant `attributes` (job results only, §5.1) as long rows: one per (participant, key)."""
     schema = DETAIL_SCHEMAS["participant_attributes"]
-    if "attributes" not in {f.name for f in parts.type}:
+    attrs = member(parts, "attributes", pa.null())
+    if pa.types.is_list(attrs.type):  # (name, value) pairs from the fallback path
+        pairs = pc.list_flatten(attrs)
+        row, names, values = (
+            pc.list_parent_indices(attrs),
+            member(pairs, "name"),
+            member(pairs, "value"),
+        )
+    elif pa.types.is_struct(attrs.type) and attrs.type.num_fields:
+        row, names, values = _stacked(attrs)
+    else:
         return schema.empty_table()
-    attrs = member(parts, "attributes")
-    if not pa.types.is_struct(attrs.type) or attrs.type.num_fields == 0:
-        return schema.empty_table()
+    level = Level("participant_attributes", "")
+    level.columns = {"name": names, "value": values}
+    return _table(level, keys.take(row))
+
+
+def _stacked(attrs: pa.StructArray) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """All keys at once: children stacked key after key, nulls dropped, then a stable sort by
+    participant restores payload order within each participant."""
     children = [_as_text(child) for child in attrs.flatten()]
     count, width = len(attrs), len(children)
     stacked = pa.concat_arrays(children)
     present = stacked.is_valid()
     row = pa.array(np.tile(np.arange(count, dtype=np.int64), width)).filter(present)
     key = pa.array(np.repeat(np.arange(width, dtype=np.int32), count)).filter(present)
-    order = pc.sort_indices(row)  # stable: keys stay in payload order within a participant
+    order = pc.sort_indices(row)
     names = pa.DictionaryArray.from_arrays(key.take(order), [f.name for f in attrs.type])
-    level = Level("participant_attributes", "")
-    level.columns = {"name": names.cast(pa.string()), "value": stacked.filter(present).take(order)}
-    return _table(level, keys.take(row.take(order)))
+    return row.take(order), names.cast(pa.string()), stacked.filter(present).take(order)
 
 
 def _as_text(values: pa.Array) -> pa.Array:

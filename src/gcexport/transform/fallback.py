@@ -29,6 +29,9 @@ from gcexport.transform.spec import (
 )
 
 EXTRA_KEY = "__extra__"
+# Attributes as (name, value) pairs: a struct with a field per key would let the reader re-type
+# date-like values as timestamps.
+ATTRIBUTE_PAIRS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
 # Members that are child tables (lists) or flattened objects; every other nested value is text.
 STRUCTURE: dict[Obj, dict[str, Obj]] = {
     CONVERSATION: {"participants": PARTICIPANT},
@@ -51,6 +54,8 @@ def fallback_type(spec: Obj) -> pa.DataType:
             fields.append((name, pa.list_(fallback_type(child))))
         else:
             fields.append((name, fallback_type(child)))
+    if spec is PARTICIPANT:
+        fields.append(("attributes", ATTRIBUTE_PAIRS))
     return pa.struct([*fields, (EXTRA_KEY, pa.string())])
 
 
@@ -64,7 +69,7 @@ def sanitize(record: Any, spec: Obj) -> dict[str, Any]:
     for name, value in record.items():
         fitted = _fit(value, kinds[name], STRUCTURE[spec].get(name)) if name in kinds else _MISFIT
         if name == "attributes" and spec is PARTICIPANT and _is_text_map(value):
-            fitted = value
+            fitted = [{"name": k, "value": v} for k, v in value.items()]
         if fitted is _MISFIT:
             extra[name] = value
         elif fitted is not None:

@@ -21,6 +21,11 @@ _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
 _NEEDS_ESCAPE = '[\\x00-\\x1f"\\\\]'
 
 
+class Misread(Exception):
+    """The reader inferred a type that cannot give back the JSON value exactly (a date-like string
+    read as a timestamp, a number where text was expected): the caller takes the fallback path."""
+
+
 def concat(*parts: Any) -> pa.Array:
     """Element-wise string concatenation of arrays and Python strings (null if any part is null)."""
     return cast(pa.Array, pc.binary_join_element_wise(*parts, ""))
@@ -57,7 +62,7 @@ def to_json_text(values: pa.Array) -> pa.Array:
         return values.cast(pa.string())
     if pa.types.is_dictionary(kind):
         return to_json_text(values.cast(kind.value_type))
-    return quote(values.cast(pa.string()))
+    raise Misread(f"cannot give back JSON text from {kind}")
 
 
 def _list_text(values: pa.ListArray) -> pa.Array:
