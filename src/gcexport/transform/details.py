@@ -1,9 +1,11 @@
 """Conversation detail pages → the six detail tables, vectorised with Arrow's JSON reader.
 
 A page (query response or job-results page, REFERENCE.md §3.4 / §5.3) is parsed once by
-`pyarrow.json` against the known nested schema (`spec.py`); unknown fields are inferred by the
-reader, kept in `extra` and reported as drift. Child tables are exploded with `list_flatten` /
-`list_parent_indices` and carry their parent keys::
+`pyarrow.json`, which builds only the fields that occur; each level is then conformed to the
+known schema (`spec.py`), unknown fields go to `extra` and are reported as drift. Child tables
+are exploded with `list_flatten` / `list_parent_indices` and carry their parent keys. A page the
+reader cannot type faithfully (a field whose type varies, date-like text it would re-type) takes
+the slow, total path of `fallback.py`, so nothing is ever dropped::
 
     result = flatten_conversation_pages([page.raw for page in pages], source="details_job")
     result.tables["segments"].num_rows, result.drift
