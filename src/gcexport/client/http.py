@@ -166,13 +166,14 @@ def _page(response: httpx.Response, endpoint: str, items_key: str | None) -> Pag
             k: v for k, v in response.headers.items() if k.lower().startswith(_RATELIMIT_PREFIX)
         },
     )
-    items: list[dict[str, Any]] = []
-    if items_key is not None:
-        items = _items(response.content, items_key, endpoint)
-    return Page(items=items, raw=response.content, context=context)
+    if items_key is None:
+        return Page(items=[], raw=response.content, context=context)
+    body, items = _items(response.content, items_key, endpoint)
+    return Page(items=items, raw=response.content, context=context, body=body)
 
 
-def _items(raw: bytes, key: str, endpoint: str) -> list[dict[str, Any]]:
+def _items(raw: bytes, key: str, endpoint: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The parsed body and its list under `key` (parsed once; `Page.json()` reuses it)."""
     try:
         body = orjson.loads(raw) if raw else {}
     except orjson.JSONDecodeError as exc:
@@ -180,4 +181,4 @@ def _items(raw: bytes, key: str, endpoint: str) -> list[dict[str, Any]]:
     value = body.get(key, []) if isinstance(body, dict) else None
     if not isinstance(value, list):
         raise DataError(f"{endpoint} answered without a list in {key!r}")
-    return value
+    return body, value

@@ -89,9 +89,14 @@ class Page:
     data_availability: str | None = None
     page_number: int | None = None
     page_count: int | None = None
+    body: Any = field(
+        default=None, repr=False, compare=False
+    )  # parsed once, when items were asked for
 
     def json(self) -> Any:
         """The parsed body (empty dict for an empty body)."""
+        if self.body is not None:
+            return self.body
         return orjson.loads(self.raw) if self.raw else {}
 
     def __repr__(self) -> str:
