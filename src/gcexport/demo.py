@@ -79,6 +79,17 @@ def run_demo(*, out: Path, days: int, conversations_per_day: int, quiet: bool) -
     warehouse_url = settings.export.warehouse_url()
     assert warehouse_url is not None
     _print_kpis(headline_kpis(warehouse_url), out)
+    from gcexport.report import build_report
+
+    report = build_report(
+        warehouse_url,
+        start=request.start,
+        end=request.end,
+        queues=[],
+        out=out / "report.html",
+        custom_kpis=settings.kpis,
+    )
+    Console().print(f"KPI report: {report.path}")
     return code
 
 
