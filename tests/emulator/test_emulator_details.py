@@ -281,3 +281,24 @@ def test_term_frequency_and_numeric_range_aggregations(client: httpx.Client, emu
     assert bad["message"].startswith(
         "Value [histogram] is not valid for field type [AnalyticsQueryAggregationType]."
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"interval": DAY, "paging": {"pageSize": "many"}},
+        {"interval": DAY, "paging": [1]},
+        {"interval": DAY, "segmentFilters": {"type": "and"}},
+        {"interval": DAY, "conversationFilters": [{"type": "and", "predicates": ["queueId"]}]},
+        {"interval": 42},
+    ],
+)
+def test_malformed_bodies_get_400_not_500(client: httpx.Client, body: dict[str, Any]) -> None:
+    reply = post(client, body)
+    assert reply.status_code == 400 and reply.json()["code"] in ("bad.request", "invalid.date")
+    assert (
+        client.post(
+            QUERY, content=b"{not json", headers={"Content-Type": "application/json"}
+        ).json()["code"]
+        == "bad.request"
+    )

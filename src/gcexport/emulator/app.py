@@ -17,7 +17,13 @@ from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.dataset import view_at
 from gcexport.emulator.gate import FaultPlan, RateLimiter, Tokens
 from gcexport.emulator.http import Call, Reply, Routes
-from gcexport.emulator.problems import ApiError, bad_credentials, server_error, too_many_requests
+from gcexport.emulator.problems import (
+    ApiError,
+    bad_credentials,
+    bad_request,
+    server_error,
+    too_many_requests,
+)
 from gcexport.emulator.wire import dumps, to_ms
 
 TOKEN_PATH = "/oauth/token"
@@ -193,6 +199,14 @@ class Emulator:
             return self.routes.resolve(call)(call)
         except ApiError as error:
             return _error_reply(error)
+        except (ValueError, TypeError, AttributeError, KeyError):  # a body field of the wrong type
+            return _error_reply(bad_request())
+        except Exception as error:  # an emulator bug: answer like the service would, but name it
+            return _error_reply(
+                ApiError(
+                    500, "internal.server.error", f"Emulator error: {type(error).__name__}: {error}"
+                )
+            )
 
     def _record(self, call: Call, status: int, *, dropped: bool) -> None:
         with self._lock:
