@@ -197,8 +197,10 @@ def test_several_pages_at_once_and_empty_pages() -> None:
         [raw, b'{"totalHits":0}', raw, b'{"conversations":[]}'], source="q"
     )
     assert result.tables["conversations"].num_rows == 28
-    empty = flatten_conversation_pages([b'{"totalHits":0}'], source="q")
-    assert all(t.num_rows == 0 for t in empty.tables.values())
+    for pages in ([b'{"totalHits":0}'], [], [b""]):
+        empty = flatten_conversation_pages(pages, source="q")
+        assert all(t.num_rows == 0 for t in empty.tables.values())
+        assert empty.tables["segments"].schema.equals(TABLE_SCHEMAS["segments"])
 
 
 def test_a_page_that_is_not_json_is_a_data_error() -> None:

@@ -14,7 +14,6 @@ the slow, total path of `fallback.py`, so nothing is ever dropped::
 from __future__ import annotations
 
 import io
-import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,11 +35,11 @@ from gcexport.transform.schemas import (
     SKIP_PARTICIPANT,
     SKIP_SESSION,
 )
-from gcexport.transform.spec import CONVERSATION, FLOW, METRIC, PARTICIPANT, SEGMENT, SESSION
+from gcexport.transform.spec import CONVERSATION, FLOW, METRIC, PARTICIPANT, SEGMENT, SESSION, Obj
 
 FALLBACK_SCHEMA = pa.schema([("conversations", pa.list_(fallback_type(CONVERSATION)))])
 FALLBACK_SCHEMA = pa.schema([("conversations", pa.list_(fallback_type(CONVERSATION)))])
-_SEQ = itertools.count()
+_NEXT_SEQ = 0
 _SEQ_LOCK = threading.Lock()
 
 
@@ -54,7 +53,7 @@ class FlatResult:
 
 def flatten_conversation_pages(raw_pages: Sequence[bytes], *, source: str) -> FlatResult:
     """Flatten raw response bodies (`{"conversations": [...], ...}`) — the fast path."""
-    lines = [_one_line(page, i) for i, page in enumerate(raw_pages)]
+    lines = [_one_line(page, i) for i, page in enumerate(raw_pages)] or [b"{}"]
     try:
         # Types inferred from the data: the reader only builds the fields that occur.
         return _flatten(_read(lines, None), source=source, fallback=False)
@@ -108,7 +107,7 @@ def flatten_conversations(conversations: Sequence[dict[str, Any]], *, source: st
 
 def _one_line(page: bytes, index: int) -> bytes:
     """The JSON reader wants one object per line: re-serialise pretty-printed pages."""
-    page = page.strip()
+    page = page.strip() or b"{}"
     if b"\n" not in page:
         return page
     try:
@@ -119,10 +118,9 @@ def _one_line(page: bytes, index: int) -> bytes:
 
 def _next_seqs(count: int) -> pa.Array:
     """Process-unique, increasing numbers telling apart fetched versions of one conversation."""
+    global _NEXT_SEQ
     with _SEQ_LOCK:
-        first = next(_SEQ)
-        for _ in range(count - 1):
-            next(_SEQ)
+        first, _NEXT_SEQ = _NEXT_SEQ, _NEXT_SEQ + count
     return pa.array(np.arange(first, first + count, dtype=np.int64))
 
 
@@ -209,7 +207,7 @@ def _add(
     tables: dict[str, pa.Table],
     level: Level,
     values: pa.StructArray,
-    spec: Any,
+    spec: Obj,
     skip: frozenset[str],
     keys: _Keys,
 ) -> list[DriftField]:
@@ -236,7 +234,7 @@ def _add_indexed(
     level: Level,
     sessions: pa.StructArray,
     member_name: str,
-    spec: Any,
+    spec: Obj,
     keys: _Keys,
 ) -> list[DriftField]:
     children, parent = _explode(sessions, member_name)
