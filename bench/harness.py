@@ -144,7 +144,11 @@ class MeasuredRun:
 
 
 def run_measured(args: list[str], *, env: dict[str, str], cwd: Path | None = None) -> MeasuredRun:
-    """Run `python -m gcexport ARGS`; sample its RSS every 50 ms; exact peak from wait4's rusage."""
+    """Run `python -m gcexport ARGS`; sample its RSS and high-water mark (VmHWM) every 50 ms.
+
+    wait4's ru_maxrss is not used for the peak: it keeps the RSS the child inherited from this
+    (large, emulator-holding) process at fork time, from before the exec.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -152,7 +156,8 @@ def run_measured(args: list[str], *, env: dict[str, str], cwd: Path | None = Non
             env=env, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         samples: list[float] = []
-        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples), daemon=True)
+        peak: list[float] = [0.0]
+        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples, peak), daemon=True)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
@@ -166,16 +171,26 @@ def run_measured(args: list[str], *, env: dict[str, str], cwd: Path | None = Non
             stderr=err.read().decode("utf-8", "replace"),
             wall_s=wall,
             cpu_s=usage.ru_utime + usage.ru_stime,
-            peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+            peak_rss_mb=max(peak[0], max(samples, default=0.0)),
             rss_samples_mb=samples,
         )
 
 
-def _sample_rss(pid: int, samples: list[float]) -> None:
+def _sample_rss(pid: int, samples: list[float], peak: list[float]) -> None:
+    status = Path(f"/proc/{pid}/status")
     try:
         process = psutil.Process(pid)
         while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
             samples.append(process.memory_info().rss / 2**20)
+            peak[0] = max(peak[0], _high_water_mb(status))
             time.sleep(0.05)
-    except psutil.Error:
+    except (psutil.Error, OSError):
         return  # the process ended between two samples
+
+
+def _high_water_mb(status: Path) -> float:
+    """VmHWM: the kernel's peak RSS of the process since its exec (Linux; 0 elsewhere)."""
+    for line in status.read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

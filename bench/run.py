@@ -40,7 +40,10 @@ class Headline:
     def read(self, result: dict[str, Any]) -> Any:
         value: Any = result
         for key in self.path:
-            value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+                value = value[int(key)]
+            else:
+                value = value.get(key) if isinstance(value, dict) else None
         return value
 
 
