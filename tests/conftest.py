@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +58,16 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
         return run_cli(list(args), cwd=tmp_path, env=env, timeout=timeout)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server() -> Iterator[dict[str, Any]]:
+    """fakesnow's Snowflake server on 127.0.0.1 for the whole session (one per xdist worker).
+
+    One server only: `fakesnow.server()` imports the submodule `fakesnow.server`, which then
+    shadows the function on the package, so a second call in the same process would fail.
+    """
+    import fakesnow
+
+    with fakesnow.server(host="127.0.0.1") as kwargs:
+        yield kwargs

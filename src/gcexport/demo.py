@@ -63,6 +63,9 @@ def run_demo(*, out: Path, days: int, conversations_per_day: int, quiet: bool) -
             job_queued_seconds=0.2,
             job_pending_seconds=0.3,
             export_running_seconds=0.3,
+            # A day's lag puts the jobs watermark inside yesterday at any hour: older days come
+            # from async jobs and are final, yesterday from the query and stays provisional.
+            availability_lag=timedelta(hours=24),
         )
     )
     today = day_floor(clock.now())

@@ -24,12 +24,12 @@ TABLES = [
 
 
 @pytest.fixture(scope="module")
-def snowflake_url(demo: Any) -> Iterator[str]:
+def snowflake_url(demo: Any, fakesnow_server: dict[str, Any]) -> Iterator[str]:
     """The demo's tables copied into a fresh fakesnow schema."""
-    fakesnow = pytest.importorskip("fakesnow")
     import snowflake.connector
 
-    with pytest.MonkeyPatch.context() as patch, fakesnow.server(host="127.0.0.1") as kwargs:
+    kwargs = fakesnow_server
+    with pytest.MonkeyPatch.context() as patch:
         schema = f"S_{secrets.token_hex(4).upper()}"
         conn = snowflake.connector.connect(**kwargs)
         try:

@@ -48,15 +48,6 @@ def s3_bucket(s3_endpoint: str) -> str:
     return name
 
 
-@pytest.fixture(scope="session")
-def fakesnow_server() -> Iterator[dict[str, Any]]:
-    """fakesnow's Snowflake server on 127.0.0.1, spoken to by the real connector."""
-    import fakesnow
-
-    with fakesnow.server(host="127.0.0.1") as kwargs:
-        yield kwargs
-
-
 @pytest.fixture
 def snowflake_url(fakesnow_server: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh schema on fakesnow, as a snowflake:// URL (password via SNOWFLAKE_PASSWORD)."""
