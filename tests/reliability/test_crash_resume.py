@@ -99,7 +99,8 @@ def test_killed_export_resumes_to_exact_parity_reusing_valid_jobs(
     assert_whole(published_ids(out), truth, f"seed {seed} files after the kill")
     seen = len(emu.requests)
     saved = _saved_jobs(tmp_path / "state")
-    valid = {w: j for w, j in saved.items() if not emu.jobs.jobs[j].cancelled}
+    deleted = {r.path for r in emu.requests[:seen] if r.method == "DELETE"}
+    valid = {w: j for w, j in saved.items() if f"{JOBS}/{j}" not in deleted}
 
     result = gcexport(_args(out), cwd=tmp_path, env=env, timeout=120)
     print(
