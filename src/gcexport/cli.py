@@ -317,8 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     except _ABORT:
         typer.echo("gcexport: aborted.", err=True)
         return 130
-    except _USAGE as exc:
-        exc.show()  # type: ignore[attr-defined]
+    except _USAGE as exc:  # one line, like every other bad input
+        message = exc.format_message()  # type: ignore[attr-defined]
+        context = getattr(exc, "ctx", None)
+        hint = f" (see '{context.command_path} --help')" if context is not None else ""
+        typer.echo(f"gcexport: error: {message}{hint}", err=True)
         return 2
     except GcExportError as exc:
         typer.echo(f"gcexport: error: {exc}", err=True)

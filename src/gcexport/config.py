@@ -192,6 +192,23 @@ class ExportSettings(_Section):
         parse_duration(value)
         return value
 
+    @field_validator("first_start")
+    @classmethod
+    def _first_start(cls, value: str) -> str:
+        cls.first_start_at_for(value, datetime.now(timezone.utc))
+        return value
+
+    @staticmethod
+    def first_start_at_for(value: str, now: datetime) -> datetime:
+        """`value` is a duration back from `now` (P7D, 7d) or a date / timestamp."""
+        text = value.strip()
+        if text[:1].upper() == "P" or (text[:-1].isdigit() and text[-1:] in "smhd"):
+            return now - parse_duration(text)
+        return parse_instant(text, name="first_start")
+
+    def first_start_at(self, now: datetime) -> datetime:
+        return self.first_start_at_for(self.first_start, now)
+
     def warehouse_url(self) -> str | None:
         if self.warehouse is not None:
             return self.warehouse or None  # "" turns the warehouse off

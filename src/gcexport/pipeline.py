@@ -25,7 +25,7 @@ import httpx
 from gcexport import __version__
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock, SystemClock
-from gcexport.config import Settings, parse_duration, parse_instant
+from gcexport.config import Settings, parse_duration
 from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
 from gcexport.errors import ConfigError, GcExportError
 from gcexport.loading import LoadContext, PartitionOutcome
@@ -114,7 +114,7 @@ def plan_windows(
             )
         days = plan_days(request.start, request.end)
         return {d: days for d in datasets}
-    first = _first_start(settings.export.first_start, now)
+    first = settings.export.first_start_at(now)
     lookback = parse_duration(settings.export.lookback)
     return {
         d: incremental_days(
@@ -126,12 +126,6 @@ def plan_windows(
         )
         for d in datasets
     }
-
-
-def _first_start(text: str, now: datetime) -> datetime:
-    if text.upper().startswith("P") or text[-1:] in "smhd":
-        return now - parse_duration(text)
-    return parse_instant(text, name="first_start")
 
 
 def run_export(
@@ -154,6 +148,9 @@ def run_export(
         config_sha256=config_hash(settings),
         versions=_versions(),
     )
+    # Read the state and plan before taking the lock: a corrupt state file or a bad window is bad
+    # input (exit 2), reported before anything — the lock file included — is written.
+    plan_windows(settings, request, plan.state.load(), now)
     with plan.state.lock():
         state = plan.state.load()
         windows = plan_windows(settings, request, state, now)
