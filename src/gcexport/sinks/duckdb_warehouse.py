@@ -26,6 +26,7 @@ __all__ = ["DuckDBWarehouse"]
 log = logging.getLogger(__name__)
 
 _VIEW = "_gcexport_chunk"
+MEMORY_LIMIT = "256MB"
 
 
 class DuckDBWarehouse:
@@ -36,7 +37,11 @@ class DuckDBWarehouse:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(self.path)
+            # Bounded memory: DuckDB spills to disk past the limit instead of growing with the
+            # volume loaded (its default is 80% of RAM, and loads would keep pages cached).
+            self._con = duckdb.connect(
+                self.path, config={"memory_limit": MEMORY_LIMIT, "threads": 2}
+            )
         except (duckdb.Error, OSError) as exc:
             raise DestinationError(f"cannot open DuckDB database {self.path}: {exc}") from exc
 
