@@ -67,6 +67,7 @@ def export_once(conversations: int, *, workdir: Path, seed: int = 11) -> dict[st
         "requests": sum(kinds.values()),
         "requests_by_kind": dict(sorted(kinds.items())),
         "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "peak_anon_rss_mb": round(run.peak_anon_mb, 1),
         "rss_median_mb": round(sorted(run.rss_samples_mb)[len(run.rss_samples_mb) // 2], 1)
         if run.rss_samples_mb
         else None,

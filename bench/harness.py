@@ -141,6 +141,7 @@ class MeasuredRun:
     cpu_s: float
     peak_rss_mb: float
     rss_samples_mb: list[float] = field(default_factory=list)
+    peak_anon_mb: float = 0.0  # RssAnon: the heap, without file-backed (mmap'ed) pages
 
 
 def run_measured(args: list[str], *, env: dict[str, str], cwd: Path | None = None) -> MeasuredRun:
@@ -156,7 +157,7 @@ def run_measured(args: list[str], *, env: dict[str, str], cwd: Path | None = Non
             env=env, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         samples: list[float] = []
-        peak: list[float] = [0.0]
+        peak: list[float] = [0.0, 0.0]  # VmHWM, RssAnon
         sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples, peak), daemon=True)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -172,6 +173,7 @@ def run_measured(args: list[str], *, env: dict[str, str], cwd: Path | None = Non
             wall_s=wall,
             cpu_s=usage.ru_utime + usage.ru_stime,
             peak_rss_mb=max(peak[0], max(samples, default=0.0)),
+            peak_anon_mb=peak[1],
             rss_samples_mb=samples,
         )
 
@@ -182,15 +184,19 @@ def _sample_rss(pid: int, samples: list[float], peak: list[float]) -> None:
         process = psutil.Process(pid)
         while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
             samples.append(process.memory_info().rss / 2**20)
-            peak[0] = max(peak[0], _high_water_mb(status))
+            fields = _status_mb(status)
+            peak[0] = max(peak[0], fields.get("VmHWM", 0.0))
+            peak[1] = max(peak[1], fields.get("RssAnon", 0.0))
             time.sleep(0.05)
     except (psutil.Error, OSError):
         return  # the process ended between two samples
 
 
-def _high_water_mb(status: Path) -> float:
-    """VmHWM: the kernel's peak RSS of the process since its exec (Linux; 0 elsewhere)."""
+def _status_mb(status: Path) -> dict[str, float]:
+    """VmHWM (the kernel's peak RSS since exec) and RssAnon/RssFile, in MB (Linux only)."""
+    found: dict[str, float] = {}
     for line in status.read_text(encoding="utf-8").splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "RssAnon", "RssFile"):
+            found[key] = int(value.split()[0]) / 1024
+    return found
