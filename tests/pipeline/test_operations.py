@@ -23,7 +23,7 @@ from gcexport.config import load_settings
 from gcexport.errors import ConfigError
 from gcexport.scheduler import Scheduler
 from gcexport.state import StateStore
-from tests.conftest import run_cli
+from tests.conftest import CliResult, run_cli
 from tests.pipeline.conftest import Served, export
 
 UTC = timezone.utc
@@ -32,6 +32,12 @@ UTC = timezone.utc
 def _one_day(served: Served) -> tuple[str, str]:
     day = served.clock.now().date() - timedelta(days=2)
     return day.isoformat(), (day + timedelta(days=1)).isoformat()
+
+
+def _export_day(served: Served, workdir: Path, dataset: str, *extra: str) -> CliResult:
+    """`gcexport export` of one final day of one dataset."""
+    start, end = _one_day(served)
+    return export(served, workdir, "--start", start, "--end", end, "--dataset", dataset, *extra)
 
 
 def test_check_passes_against_the_emulator_and_fails_on_a_wrong_secret(
@@ -79,19 +85,8 @@ def test_other_formats_export_with_parity(served: Served, tmp_path: Path, fmt: s
 
 
 def test_raw_pages_are_kept_on_request(served: Served, tmp_path: Path) -> None:
-    start, end = _one_day(served)
-    result = export(
-        served,
-        tmp_path,
-        "--start",
-        start,
-        "--end",
-        end,
-        "--dataset",
-        "conversation_details",
-        "--set",
-        "export.raw_pages=true",
-        "--json",
+    result = _export_day(
+        served, tmp_path, "conversation_details", "--set", "export.raw_pages=true", "--json"
     )
     assert result.code == 0, result.stderr
     raw = list((tmp_path / "out" / "_raw").rglob("*.jsonl.gz"))
@@ -204,20 +199,8 @@ def test_webhook_gets_the_summary_and_its_failure_never_fails_the_export(
 ) -> None:
     url, handler = hook
     handler.status = status
-    start, end = _one_day(served)
-    result = export(
-        served,
-        tmp_path,
-        "--start",
-        start,
-        "--end",
-        end,
-        "--dataset",
-        "lookups",
-        "--set",
-        f'webhook.url="{url}"',
-        "--set",
-        "webhook.attempts=2",
+    result = _export_day(
+        served, tmp_path, "lookups", "--set", f'webhook.url="{url}"', "--set", "webhook.attempts=2"
     )
     assert result.code == 0, result.stderr
     assert len(handler.received) == (1 if status == 204 else 2)
