@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, gcexport
+from reliability_support import cli_env, gcexport
 
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens there
 WINDOW = ["--start", "2026-03-01", "--end", "2026-03-02"]

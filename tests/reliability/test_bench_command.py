@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cli_env, gcexport
+from reliability_support import cli_env, gcexport
 
 from gcexport.benchrun import describe_command, find_checkout
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import (
+from reliability_support import (
     FIRST_DAY,
     assert_exact,
     assert_whole,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CLIENT_ID, FIRST_DAY, cli_env, gcexport
+from reliability_support import CLIENT_ID, FIRST_DAY, cli_env, gcexport
 
 from gcexport.emulator import Emulator, EmulatorConfig, EmulatorServer
 
