@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,14 +65,45 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     return _run
 
 
+@contextlib.contextmanager
+def start_fakesnow() -> Iterator[dict[str, Any]]:
+    """fakesnow's Snowflake server (uvicorn in a thread) on 127.0.0.1; yields connector kwargs.
+
+    `fakesnow.server()` can run only once per process: it imports the submodule
+    `fakesnow.server`, which then shadows the function on the package. This starts the same app
+    without that trap.
+    """
+    import uvicorn
+
+    app = importlib.import_module("fakesnow.server").app
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="fakesnow", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while thread.is_alive() and not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError("fakesnow's server did not start")
+    try:
+        yield {
+            "user": "fake",
+            "password": "snow",
+            "account": "fakesnow",
+            "host": "127.0.0.1",
+            "port": port,
+            "protocol": "http",
+            "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+        }
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def fakesnow_server() -> Iterator[dict[str, Any]]:
-    """fakesnow's Snowflake server on 127.0.0.1 for the whole session (one per xdist worker).
-
-    One server only: `fakesnow.server()` imports the submodule `fakesnow.server`, which then
-    shadows the function on the package, so a second call in the same process would fail.
-    """
-    import fakesnow
-
-    with fakesnow.server(host="127.0.0.1") as kwargs:
+    """One fakesnow server per test session (per xdist worker)."""
+    with start_fakesnow() as kwargs:
         yield kwargs

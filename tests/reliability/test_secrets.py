@@ -28,19 +28,18 @@ FORMS = {
 
 
 @pytest.fixture(scope="module")
-def snowflake() -> Iterator[dict[str, Any]]:
+def snowflake(fakesnow_server: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """fakesnow's server on 127.0.0.1 with a database and schema for the export."""
-    import fakesnow
     import snowflake.connector
 
-    with fakesnow.server(host="127.0.0.1") as kwargs:
-        conn = snowflake.connector.connect(**kwargs)
-        try:
-            conn.cursor().execute("CREATE DATABASE IF NOT EXISTS GCX")
-            conn.cursor().execute("CREATE SCHEMA IF NOT EXISTS GCX.SECRETS")
-        finally:
-            conn.close()
-        yield kwargs
+    kwargs = fakesnow_server
+    conn = snowflake.connector.connect(**kwargs)
+    try:
+        conn.cursor().execute("CREATE DATABASE IF NOT EXISTS GCX")
+        conn.cursor().execute("CREATE SCHEMA IF NOT EXISTS GCX.SECRETS")
+    finally:
+        conn.close()
+    yield kwargs
 
 
 def _warehouse_url(server: dict[str, Any]) -> str:
