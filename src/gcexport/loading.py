@@ -83,7 +83,9 @@ class _TableLoad:
     def iter_spool(self) -> Iterator[pa.Table]:
         if self.schema is None:
             return
-        with pa.memory_map(str(self.spool_path)) as source:
+        # Plain reads, not a memory map: mapped pages stay resident (and count in RSS) until the
+        # whole spool is unmapped, so a big day's load would hold the whole spool in memory.
+        with pa.OSFile(str(self.spool_path)) as source:
             reader = ipc.open_file(source)
             for i in range(reader.num_record_batches):
                 yield pa.Table.from_batches([reader.get_batch(i)])

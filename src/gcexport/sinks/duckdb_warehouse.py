@@ -9,7 +9,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -87,14 +87,19 @@ class DuckDBWarehouse:
         where: str,
         params: list[Any],
     ) -> int:
-        """One transaction: evolve the table, delete the old rows, insert the chunks."""
-        rows = 0
+        """One transaction: evolve the table, delete the old rows, insert every chunk at once.
+
+        The chunks reach DuckDB as one streaming `RecordBatchReader` scanned by a single
+        `INSERT`, so memory holds about one chunk whatever the partition's size.
+        """
+        stream = _ChunkStream(chunks, schema)
+        if not self._columns(table):
+            self._create(table, schema)
         self._sql("begin", "BEGIN TRANSACTION")
         try:
-            self._ensure_table(table, schema)
+            self._add_missing_columns(table, schema)
             self._sql(f"delete from {table}", f"DELETE FROM {quote_ident(table)} {where}", params)
-            for chunk in chunks:
-                rows += self._insert(table, conform(chunk, schema))
+            rows = self._insert(table, stream)
             self._sql("commit", "COMMIT")
         except BaseException:
             self._rollback()
@@ -107,23 +112,35 @@ class DuckDBWarehouse:
         except duckdb.Error as exc:  # the original error matters more; keep raising that one
             log.warning("DuckDB rollback failed: %s", exc)
 
-    def _insert(self, table: str, chunk: pa.Table) -> int:
+    def _insert(self, table: str, stream: _ChunkStream) -> int:
         # No try/finally: after a failed statement DuckDB refuses even unregister until ROLLBACK,
         # and the rollback discards the registration anyway.
-        self._con.register(_VIEW, chunk)
+        self._con.register(_VIEW, stream.reader())  # replaces the empty one of the schema
         sql = f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM {_VIEW}"
-        self._sql(f"insert into {table}", sql)
+        try:
+            self._con.execute(sql)
+        except duckdb.Error as exc:
+            stream.raise_own_error()  # a chunk that did not fit: its SinkError, not DuckDB's wrap
+            raise SinkError(f"DuckDB insert into {table} failed: {exc}") from exc
         self._con.unregister(_VIEW)
-        return int(chunk.num_rows)
+        return stream.rows
 
-    def _ensure_table(self, table: str, schema: pa.Schema) -> None:
-        """Create `table` from the Arrow schema, or add the columns it lacks."""
+    def _create(self, table: str, schema: pa.Schema) -> None:
+        """Create `table` from the Arrow schema, committed on its own.
+
+        Not inside the load's transaction: DuckDB 2.0.0 loses track of rows bulk-inserted (one
+        statement of more than a row group, 122,880 rows) into a table created in the same
+        transaction — `count(*) … WHERE` and `DELETE … WHERE` then see none of them.
+        """
+        self._con.register(_VIEW, schema.empty_table())
+        sql = f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} AS SELECT * FROM {_VIEW} LIMIT 0"
+        self._sql(f"create {table}", sql)
+        self._con.unregister(_VIEW)
+
+    def _add_missing_columns(self, table: str, schema: pa.Schema) -> None:
+        """ALTER TABLE … ADD COLUMN for every column of `schema` the table lacks."""
         existing = self._columns(table)
-        self._con.register(_VIEW, schema.empty_table())  # unregistered by _insert or the rollback
-        if not existing:
-            sql = f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {_VIEW} LIMIT 0"
-            self._sql(f"create {table}", sql)
-            return
+        self._con.register(_VIEW, schema.empty_table())  # replaced by _insert's stream
         for name, sql_type, *_ in self._sql("describe", f"DESCRIBE SELECT * FROM {_VIEW}"):
             if name.lower() not in existing:
                 alter = (
@@ -156,3 +173,30 @@ class DuckDBWarehouse:
 
     def close(self) -> None:
         self._con.close()
+
+
+class _ChunkStream:
+    """Chunks conformed to one schema, as a one-shot Arrow stream; remembers its own failure."""
+
+    def __init__(self, chunks: Iterable[pa.Table], schema: pa.Schema) -> None:
+        self.chunks, self.schema = chunks, schema
+        self.rows = 0
+        self.error: BaseException | None = None
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self.schema, self._batches())
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            for chunk in self.chunks:
+                table = conform(chunk, self.schema)
+                self.rows += table.num_rows
+                yield from table.to_batches()
+        except Exception as exc:
+            self.error = exc
+            raise
+
+    def raise_own_error(self) -> None:
+        """Raise the error the chunks themselves raised while DuckDB read them, if any."""
+        if self.error is not None:
+            raise self.error
