@@ -28,6 +28,7 @@ FIRST_DAY = datetime(2026, 3, 2, tzinfo=timezone.utc)
 PER_DAY_MAX = 100_000
 TARGET_RATE = 10_000
 TARGET_RSS_MB = 400
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def plan_volume(conversations: int, *, per_day_max: int = PER_DAY_MAX) -> tuple[int, int]:
