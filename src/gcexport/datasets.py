@@ -8,20 +8,21 @@ for the tail (REFERENCE.md §10); a job day whose count falls short of the query
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from gcexport.api import aggregates as aggregates_api
 from gcexport.api import details as details_api
 from gcexport.api import exports as exports_api
 from gcexport.api import jobs as jobs_api
 from gcexport.api import lookups as lookups_api
+from gcexport.api.paging import iter_ahead
 from gcexport.audit import AuditLog
 from gcexport.client import GenesysClient, Page
 from gcexport.config import Settings
@@ -31,16 +32,15 @@ from gcexport.models import AggregateQuery, Interval, ReportExportRequest
 from gcexport.state import JobRecord, StateStore
 from gcexport.transform import (
     TABLE_SCHEMAS,
-    FlatResult,
     compute_queue_kpis,
     flatten_aggregates,
     flatten_conversation_pages,
-    flatten_conversations,
     flatten_queues,
     flatten_users,
     flatten_wrapup_codes,
     parse_report_csv,
 )
+from gcexport.transform.selection import select_conversations
 from gcexport.windows import Window
 
 __all__ = ["DETAIL_TABLES", "DayResult", "ExportContext", "export_day", "export_lookups"]
@@ -92,13 +92,16 @@ class ExportContext:
 
     def pages(self, endpoint: str, pages: Iterable[Page]) -> Generator[Page, None, None]:
         """Pass pages through, writing one audit record each, counting rows, keeping raw bodies if asked."""
-        keep = self.settings.export.raw_pages
         for page in pages:
-            self.audit.page(endpoint=endpoint, rows=len(page.items), context=page.context)
-            self.on_rows(len(page.items))
-            if keep:
-                self._raw.pages.append(page.raw)
+            self.record_page(endpoint, page, rows=len(page.items))
             yield page
+
+    def record_page(self, endpoint: str, page: Page, *, rows: int) -> None:
+        """One page's audit record and progress; its raw body kept if asked (this thread's day)."""
+        self.audit.page(endpoint=endpoint, rows=rows, context=page.context)
+        self.on_rows(rows)
+        if self.settings.export.raw_pages:
+            self._raw.pages.append(page.raw)
 
 
 def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
@@ -137,11 +140,19 @@ def _export_details(ctx: ExportContext, window: Window) -> DayResult:
         ctx.client, window.start, window.end, page_size=ctx.settings.details.query_page_size
     )
     result = _details_load(
-        ctx, window, ctx.pages("details/query", query), method="query", expected=None
+        ctx, window, _Pages("details/query", query), method="query", expected=None
     )
     assert result is not None
     result.expected_conversations = expected if window.end <= ctx.now else None
     return result
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """A day's detail pages and the audit endpoint they are recorded under."""
+
+    endpoint: str
+    pages: Iterator[Page]
 
 
 def _count_conversations(ctx: ExportContext, window: Window) -> int:
@@ -159,7 +170,7 @@ def _count_conversations(ctx: ExportContext, window: Window) -> int:
     return int(page.json().get("totalHits", 0))
 
 
-def _job_pages(ctx: ExportContext, window: Window) -> Generator[Page, None, None]:
+def _job_pages(ctx: ExportContext, window: Window) -> _Pages:
     saved = ctx.state.load().dataset(DETAILS).jobs.get(window.key)
 
     def remember(job_id: str) -> None:
@@ -175,75 +186,43 @@ def _job_pages(ctx: ExportContext, window: Window) -> Generator[Page, None, None
         on_job_submitted=remember,
         check_availability=False,  # checked once per run: ctx.watermark
     )
-    return ctx.pages("details/jobs", pages)
+    return _Pages("details/jobs", pages)
 
 
 def _details_load(
-    ctx: ExportContext,
-    window: Window,
-    pages: Generator[Page, None, None],
-    *,
-    method: str,
-    expected: int | None,
+    ctx: ExportContext, window: Window, source: _Pages, *, method: str, expected: int | None
 ) -> DayResult | None:
-    """Load the day from `pages`; None (nothing published) when a job came back short."""
+    """Load the day from `source`; None (nothing published) when a job came back short.
+
+    The next page is fetched on a thread while this one is flattened and written (one page
+    ahead, so memory stays bounded); each page is parsed once, by Arrow.
+    """
     seen: set[str] = set()
     live = False
     drift: list[Any] = []
+    audit_context = functools.partial(ctx.audit.context, dataset=DETAILS, window=window.key)
     with (
-        contextlib.closing(pages) as stream,
+        # closing: a job abandoned by an error is deleted now, while the client is still open
+        contextlib.closing(iter_ahead(source.pages, enter=audit_context)) as stream,
         DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load,
     ):
-        # closing: a job abandoned by an error is deleted now, while the client is still open
         for page in stream:
-            fresh = _unseen(page.items, seen)
-            if not fresh:
+            flat = flatten_conversation_pages([page.raw], source=method)
+            chosen = select_conversations(
+                flat.tables, start=window.start, end=window.end, seen=seen
+            )
+            ctx.record_page(source.endpoint, page, rows=chosen.in_window)
+            if not chosen.kept:
                 continue
-            live = live or any("conversationEnd" not in c for c in fresh)
-            flat = _flatten_page(page, fresh, source=method)
+            live = live or chosen.live
             drift.extend(flat.drift)
-            load.add(_only_day(flat.tables, window.day))
+            load.add(_only_day(chosen.tables, window.day))
         if method == "job" and expected is not None and len(seen) < expected:
             load.abort()
             return None
         load.provisional = live or ctx.watermark is None or window.end > ctx.watermark
         outcomes = load.commit()
     return DayResult(DETAILS, window, outcomes, load.provisional, expected, drift, method)
-
-
-def _unseen(conversations: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
-    """Conversations not met before in this day (the last copy wins within a page); marks them seen."""
-    fresh: dict[str, dict[str, Any]] = {}
-    for conversation in conversations:
-        cid = conversation.get("conversationId")
-        if not isinstance(cid, str):
-            raise DataError("a conversation without a conversationId reached the export")
-        if cid not in seen:
-            fresh[cid] = conversation
-    seen.update(fresh)
-    return list(fresh.values())
-
-
-def _flatten_page(page: Page, fresh: list[dict[str, Any]], *, source: str) -> FlatResult:
-    """Flatten the raw page body (vectorised), keeping only `fresh` conversations.
-
-    The page may hold conversations outside the window (jobs match overlapping lifetimes) or
-    already seen on an earlier page; those are filtered out by id. Falls back to the dict path when
-    the body holds the same conversation twice.
-    """
-    flat = flatten_conversation_pages([page.raw], source=source)
-    wanted = pa.array([c["conversationId"] for c in fresh], type=pa.string())
-    conversations = flat.tables["conversations"]
-    if conversations.num_rows == len(fresh):
-        return flat
-    keep = pc.is_in(conversations.column("conversation_id"), value_set=wanted)
-    if pc.sum(keep).as_py() != len(fresh):
-        return flatten_conversations(fresh, source=source)
-    tables = {
-        name: table.filter(pc.is_in(table.column("conversation_id"), value_set=wanted))
-        for name, table in flat.tables.items()
-    }
-    return FlatResult(tables, flat.drift)
 
 
 def _only_day(tables: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:

@@ -13,7 +13,9 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from gcexport.api.paging import PollPolicy, in_window, with_items
+import pyarrow as pa
+
+from gcexport.api.paging import PollPolicy, in_window_lazily
 from gcexport.client import GenesysClient, Page
 from gcexport.errors import ApiError, DataError, GcExportError, JobFailedError, QueryValidationError
 from gcexport.models import DetailsJobQuery, Filter, Interval, format_instant, parse_instant
@@ -35,6 +37,7 @@ JOB_PATH = JOBS_PATH + "/{jobId}"
 RESULTS_PATH = JOB_PATH + "/results"
 AVAILABILITY_PATH = JOBS_PATH + "/availability"
 TERMINAL_FAILURES = frozenset({"FAILED", "CANCELLED", "EXPIRED"})  # REFERENCE.md §5.2
+_RESULTS_TOP_LEVEL = {"cursor": pa.string(), "dataAvailabilityDate": pa.string()}  # §5.3
 
 
 def get_availability(client: GenesysClient) -> datetime:
@@ -208,11 +211,10 @@ def _iter_results(
             endpoint=RESULTS_PATH,
             items_key="conversations",
         )
-        body = page.json()
-        cursor = body.get("cursor") or None
-        availability = body.get("dataAvailabilityDate")
-        yield with_items(
-            page, in_window(page.items, window), cursor=cursor, data_availability=availability
+        top = page.top_level(_RESULTS_TOP_LEVEL)  # the conversations stay unparsed
+        cursor = top["cursor"] or None
+        yield in_window_lazily(
+            page, window, cursor=cursor, data_availability=top["dataAvailabilityDate"]
         )
         if cursor is None:
             return

@@ -23,7 +23,6 @@ from gcexport.client.failures import CORRELATION_HEADER, error_for_response, net
 from gcexport.client.records import Page, PageContext, RequestRecord, RetryPolicy
 from gcexport.client.retry import ENDPOINT_KEY, STATS_KEY, AttemptStats, RetryTransport
 from gcexport.clock import Clock, SystemClock
-from gcexport.errors import DataError
 
 __all__ = ["GenesysClient"]
 
@@ -166,19 +165,5 @@ def _page(response: httpx.Response, endpoint: str, items_key: str | None) -> Pag
             k: v for k, v in response.headers.items() if k.lower().startswith(_RATELIMIT_PREFIX)
         },
     )
-    if items_key is None:
-        return Page(items=[], raw=response.content, context=context)
-    body, items = _items(response.content, items_key, endpoint)
-    return Page(items=items, raw=response.content, context=context, body=body)
-
-
-def _items(raw: bytes, key: str, endpoint: str) -> tuple[Any, list[dict[str, Any]]]:
-    """The parsed body and its list under `key` (parsed once; `Page.json()` reuses it)."""
-    try:
-        body = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError as exc:
-        raise DataError(f"{endpoint} answered with a body that is not JSON: {exc}") from None
-    value = body.get(key, []) if isinstance(body, dict) else None
-    if not isinstance(value, list):
-        raise DataError(f"{endpoint} answered without a list in {key!r}")
-    return body, value
+    # Not parsed here: `Page.items` parses on first use, and the details path never does.
+    return Page(raw=response.content, context=context, items_key=items_key)

@@ -8,10 +8,17 @@ Example::
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.json as pj
+
+from gcexport.errors import DataError
 
 __all__ = ["Page", "PageContext", "RequestRecord", "RetryPolicy"]
 
@@ -77,30 +84,100 @@ class PageContext:
     ratelimit: dict[str, str] = field(default_factory=dict)
 
 
+class _Body:
+    """The parsed body, shared by a page and its copies (parsed at most once)."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.parsed = False
+
+
 @dataclass(frozen=True)
 class Page:
-    """One response: its items, the raw body and its context, plus endpoint-specific fields."""
+    """One response: its raw body and context, its items, plus endpoint-specific fields.
 
-    items: list[dict[str, Any]]
+    Nothing is parsed up front: `items` parses the body on first use (the list under
+    `items_key`, passed through `keep` if given, or the `preset_items` a copy was made with), and
+    `top_level` reads a few top-level fields without building the items, so a consumer that works
+    from `raw` (the details transform reads it with Arrow) never pays for Python dicts.
+    """
+
     raw: bytes
     context: PageContext
+    items_key: str | None = None
     cursor: str | None = None
     total_hits: int | None = None
     data_availability: str | None = None
     page_number: int | None = None
     page_count: int | None = None
-    body: Any = field(
+    preset_items: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = field(
         default=None, repr=False, compare=False
-    )  # parsed once, when items were asked for
+    )
+    _body: _Body = field(default_factory=_Body, repr=False, compare=False)
+
+    @cached_property
+    def items(self) -> list[dict[str, Any]]:
+        """The page's records (parsed on first use; DataError if the body has no such list)."""
+        if self.preset_items is not None:
+            return self.preset_items
+        if self.items_key is None:
+            return []
+        body = self.json()
+        value = body.get(self.items_key, []) if isinstance(body, dict) else None
+        if not isinstance(value, list):
+            raise DataError(
+                f"{self.context.endpoint} answered without a list in {self.items_key!r}"
+            )
+        return self.keep(value) if self.keep is not None else value
 
     def json(self) -> Any:
-        """The parsed body (empty dict for an empty body)."""
-        if self.body is not None:
-            return self.body
-        return orjson.loads(self.raw) if self.raw else {}
+        """The parsed body (empty dict for an empty body); DataError if it is not JSON."""
+        if not self._body.parsed:
+            try:
+                self._body.value = orjson.loads(self.raw) if self.raw.strip() else {}
+            except orjson.JSONDecodeError as exc:
+                raise DataError(
+                    f"{self.context.endpoint} answered with a body that is not JSON: {exc}"
+                ) from None
+            self._body.parsed = True
+        return self._body.value
+
+    def top_level(self, types: Mapping[str, pa.DataType]) -> dict[str, Any]:
+        """The named top-level fields of a JSON-object body (None when absent), items unbuilt.
+
+        Arrow's JSON reader skips every other field without building it — a quarter of the cost
+        of parsing a 4 MB results page into dicts. A body it cannot read that way (not one
+        object, a field of another type) is parsed whole instead.
+        """
+        if not self._body.parsed:
+            found = _read_top_level(self.raw, types)
+            if found is not None:
+                return found
+        body = self.json()
+        return {name: body.get(name) if isinstance(body, dict) else None for name in types}
 
     def __repr__(self) -> str:
         return (
-            f"Page(endpoint={self.context.endpoint!r}, items={len(self.items)}, "
+            f"Page(endpoint={self.context.endpoint!r}, bytes={self.context.bytes}, "
             f"status={self.context.status}, attempts={self.context.attempts})"
         )
+
+
+def _read_top_level(raw: bytes, types: Mapping[str, pa.DataType]) -> dict[str, Any] | None:
+    body = raw.strip()
+    if not body.startswith(b"{"):
+        return None
+    schema = pa.schema(list(types.items()))
+    options = pj.ParseOptions(
+        explicit_schema=schema,
+        unexpected_field_behavior="ignore",
+        newlines_in_values=b"\n" in body or b"\r" in body,
+    )
+    read = pj.ReadOptions(use_threads=False, block_size=len(body) + 1)
+    try:
+        table = pj.read_json(io.BytesIO(body), read_options=read, parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    rows = table.to_pylist()
+    return rows[0] if len(rows) == 1 else None
