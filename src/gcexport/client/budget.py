@@ -66,8 +66,9 @@ class RequestBudget:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt to ``inin-ratelimit-allowed/count/reset`` (REFERENCE.md §9.1).
 
-        A server bucket leaving less than 5% headroom over our pace lowers the pace to 95% of
-        it; a bucket about to run out holds everyone until it resets.
+        A server bucket smaller than our pace lowers the pace to just under it — its limit minus
+        our burst capacity and one more request, so a sliding minute can never exceed it — and a
+        bucket about to run out holds everyone until it resets.
         """
         allowed = parse_seconds(headers.get("inin-ratelimit-allowed"))
         count = parse_seconds(headers.get("inin-ratelimit-count"))
@@ -75,7 +76,7 @@ class RequestBudget:
         if allowed is None or count is None or allowed <= 0:
             return
         with self._lock:
-            ceiling = allowed * 0.95
+            ceiling = max(allowed * 0.9, allowed - self._capacity - 1.0)
             if ceiling < self.requests_per_minute:
                 self._rate = ceiling / 60.0
             if allowed - count <= self._near_limit and reset is not None:
