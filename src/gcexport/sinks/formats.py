@@ -45,6 +45,10 @@ FORMATS: dict[str, tuple[str, str]] = {
     "jsonl": (".jsonl", "application/x-ndjson"),
 }
 COMPRESSIONS = ("zstd", "snappy")
+# No dictionary pages: most strings are ids, unique within a row group, and zstd compresses the
+# repeated ones anyway. Measured on one emulated day (100,000 conversations, six tables): Parquet
+# encoding CPU -24% (3.08 -> 2.33 s) and files -14% (93.7 -> 80.8 MB) against the default.
+_PARQUET_OPTIONS: dict[str, Any] = {"use_dictionary": False}
 
 
 def check_format(fmt: str, compression: str) -> None:
@@ -140,7 +144,7 @@ def _format_writer(
 ) -> pq.ParquetWriter | pacsv.CSVWriter | None:
     """pyarrow's writer for Parquet or CSV; None for JSONL, which is written line by line."""
     if fmt == "parquet":
-        return pq.ParquetWriter(sink, schema, compression=compression)
+        return pq.ParquetWriter(sink, schema, compression=compression, **_PARQUET_OPTIONS)
     if fmt == "csv":
         return pacsv.CSVWriter(sink, schema)
     return None
@@ -152,7 +156,7 @@ def write_table_bytes(table: pa.Table, fmt: str, *, compression: str = "zstd") -
     buffer = io.BytesIO()
     try:
         if fmt == "parquet":
-            pq.write_table(table, buffer, compression=compression)
+            pq.write_table(table, buffer, compression=compression, **_PARQUET_OPTIONS)
         elif fmt == "csv":
             pacsv.write_csv(table, buffer)
         else:
