@@ -16,14 +16,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
+
+from gcexport.sinks.storage import LocalStorage
 
 __all__ = ["DayLoad", "LoadContext", "PartitionOutcome"]
 
@@ -56,10 +60,12 @@ class PartitionOutcome:
 class _TableLoad:
     """One table of one day: a file-partition writer plus an Arrow IPC spool."""
 
-    def __init__(self, ctx: LoadContext, table: str, day: date, spool_dir: Path) -> None:
+    def __init__(
+        self, ctx: LoadContext, table: str, day: date, spool_dir: Path, *, spool: bool
+    ) -> None:
         self.ctx, self.table, self.day = ctx, table, day
         self.writer = ctx.sink.open_partition(table, day, run_id=ctx.run_id)
-        self.spool_path = spool_dir / f"{table}.arrow"
+        self.spool_path = spool_dir / f"{table}.arrow" if spool else None
         self.schema: pa.Schema | None = None
         self._spool: ipc.RecordBatchFileWriter | None = None
         self.rows = 0
@@ -67,11 +73,12 @@ class _TableLoad:
     def write(self, chunk: pa.Table) -> None:
         if self.schema is None:
             self.schema = chunk.schema
-            self._spool = ipc.new_file(str(self.spool_path), chunk.schema)
+            if self.spool_path is not None:
+                self._spool = ipc.new_file(str(self.spool_path), chunk.schema)
         elif chunk.schema != self.schema:
             chunk = chunk.cast(self.schema)
-        assert self._spool is not None
-        self._spool.write_table(chunk)
+        if self._spool is not None:
+            self._spool.write_table(chunk)
         self.writer.write(chunk)
         self.rows += chunk.num_rows
 
@@ -83,6 +90,7 @@ class _TableLoad:
     def iter_spool(self) -> Iterator[pa.Table]:
         if self.schema is None:
             return
+        assert self.spool_path is not None, "a table loaded from its Parquet files has no spool"
         # Plain reads, not a memory map: mapped pages stay resident (and count in RSS) until the
         # whole spool is unmapped, so a big day's load would hold the whole spool in memory.
         with pa.OSFile(str(self.spool_path)) as source:
@@ -109,6 +117,17 @@ class DayLoad:
         self.spool_dir = Path(tempfile.mkdtemp(prefix=f"{dataset}-{day}-", dir=ctx.spool_root))
         self.loads: dict[str, _TableLoad] = {}
         self.provisional = False
+        # The warehouse reads a day's rows from the spool, or from the just-published local
+        # Parquet files when it can (DuckDB): then no spool is written at all.
+        wh = ctx.warehouse
+        self._from_parquet = (
+            wh is not None
+            and not snapshot
+            and hasattr(wh, "replace_partition_from_parquet")
+            and ctx.sink.fmt == "parquet"
+            and isinstance(ctx.sink.storage, LocalStorage)
+        )
+        self._spooled = wh is not None and not self._from_parquet
 
     def __enter__(self) -> DayLoad:
         return self
@@ -123,7 +142,9 @@ class DayLoad:
         for name, chunk in tables.items():
             load = self.loads.get(name)
             if load is None:
-                load = self.loads[name] = _TableLoad(self.ctx, name, self.day, self.spool_dir)
+                load = self.loads[name] = _TableLoad(
+                    self.ctx, name, self.day, self.spool_dir, spool=self._spooled
+                )
                 self.schemas.setdefault(name, chunk.schema)
             load.write(chunk)
 
@@ -146,7 +167,7 @@ class DayLoad:
                     day=None if self.snapshot else self.day,
                     api_rows=load.rows,
                     file_rows=file_rows,
-                    warehouse_rows=self._load_warehouse(load),
+                    warehouse_rows=self._load_warehouse(load, result.files),
                     files=list(result.files),
                     provisional=self.provisional,
                     dataset=self.dataset,
@@ -154,7 +175,7 @@ class DayLoad:
             )
         return outcomes
 
-    def _load_warehouse(self, load: _TableLoad) -> int | None:
+    def _load_warehouse(self, load: _TableLoad, published: Sequence[Any]) -> int | None:
         wh = self.ctx.warehouse
         if wh is None:
             return None
@@ -163,7 +184,11 @@ class DayLoad:
             if self.snapshot:
                 wh.replace_table(load.table, load.iter_spool(), schema)
                 return int(wh.count_rows(load.table))
-            wh.replace_partition(load.table, self.day, load.iter_spool(), schema)
+            if self._from_parquet:
+                files = _local_paths(published)
+                wh.replace_partition_from_parquet(load.table, self.day, files, schema)
+            else:
+                wh.replace_partition(load.table, self.day, load.iter_spool(), schema)
             return int(wh.count_rows(load.table, self.day))
 
     def abort(self) -> None:
@@ -171,3 +196,8 @@ class DayLoad:
         for load in self.loads.values():
             load.close_spool()
             load.writer.abort()
+
+
+def _local_paths(published: Sequence[Any]) -> list[Path]:
+    """The local paths of just-published files (`file://` URIs of a LocalStorage)."""
+    return [Path(url2pathname(urlparse(record.uri).path)) for record in published]

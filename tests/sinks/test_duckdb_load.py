@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from gcexport.errors import SinkError
@@ -77,3 +78,63 @@ def test_new_columns_are_added_in_the_load(duck: DuckDBWarehouse) -> None:
 def chunked_wide(table: pa.Table) -> Iterator[pa.Table]:
     yield table.slice(0, 1)
     yield table.slice(1)
+
+
+def write_parquet(path: Path, table: pa.Table) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+def test_a_partition_loads_from_local_parquet_files(duck: DuckDBWarehouse, tmp_path: Path) -> None:
+    schema = segments(0).schema
+    duck.replace_partition("segments", DAY, [segments(9)], schema)
+    folder = tmp_path / "segments" / f"date={DAY.isoformat()}"  # hive-style: no extra column
+    files = [
+        write_parquet(folder / "a.parquet", segments(3)),
+        write_parquet(folder / "it's.parquet", segments(4, start=3)),
+        write_parquet(folder / "empty.parquet", segments(0)),
+    ]
+    assert duck.replace_partition_from_parquet("segments", DAY, files, schema) == 7
+    assert duck.count_rows("segments", DAY) == 7
+    assert duck.query('SELECT sum("duration_ms") FROM "segments"') == [(21_000,)]
+    assert [r[0] for r in duck.query("DESCRIBE segments")] == schema.names
+
+
+def test_a_parquet_load_that_fails_keeps_the_old_rows(
+    duck: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    schema = segments(0).schema
+    duck.replace_partition("segments", DAY, [segments(5)], schema)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(SinkError, match="DuckDB insert into segments failed"):
+        duck.replace_partition_from_parquet("segments", DAY, [broken], schema)
+    assert duck.count_rows("segments", DAY) == 5
+
+
+@pytest.mark.parametrize(("fmt", "spooled"), [("parquet", False), ("csv", True)])
+def test_a_day_load_reads_local_parquet_back_and_spools_only_otherwise(
+    tmp_path: Path, fmt: str, spooled: bool
+) -> None:
+    from gcexport.loading import DayLoad, LoadContext
+    from gcexport.sinks import open_file_sink
+
+    wh = DuckDBWarehouse(str(tmp_path / "w.duckdb"))
+    sink = open_file_sink(tmp_path / "out", fmt=fmt, rows_per_file=1_000)
+    ctx = LoadContext(sink=sink, warehouse=wh, run_id="r1", spool_root=tmp_path / "spool")
+    try:
+        with DayLoad(ctx, "d", DAY, schemas={}) as load:
+            for chunk in chunked(2_500, 600):
+                load.add({"segments": chunk})
+            assert bool(list(load.spool_dir.iterdir())) is spooled
+            [outcome] = load.commit()
+        assert (outcome.api_rows, outcome.file_rows, outcome.warehouse_rows) == (
+            2_500,
+            2_500,
+            2_500,
+        )
+        assert len(outcome.files) == 3  # rolled over every 1,000 rows; DuckDB read all three
+        assert wh.query('SELECT count(DISTINCT "segment_id") FROM "segments"') == [(2_500,)]
+    finally:
+        wh.close()
