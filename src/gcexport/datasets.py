@@ -22,7 +22,7 @@ from gcexport.api import details as details_api
 from gcexport.api import exports as exports_api
 from gcexport.api import jobs as jobs_api
 from gcexport.api import lookups as lookups_api
-from gcexport.api.paging import iter_ahead
+from gcexport.api.paging import PollPolicy, iter_ahead
 from gcexport.audit import AuditLog
 from gcexport.client import GenesysClient, Page
 from gcexport.config import Settings
@@ -182,6 +182,7 @@ def _job_pages(ctx: ExportContext, window: Window) -> _Pages:
         window.start,
         window.end,
         page_size=ctx.settings.details.job_page_size,
+        poll=PollPolicy(initial=ctx.settings.details.poll_seconds),
         job_id=saved.job_id if saved else None,
         on_job_submitted=remember,
         check_availability=False,  # checked once per run: ctx.watermark

@@ -141,9 +141,9 @@ def iter_job_pages(
         _delete_after_failure(client, job_id)
         raise
     except GeneratorExit:  # the caller stopped early: release the job's results now
-        delete_job(client, job_id)
+        _release(client, job_id, "after an early stop")
         raise
-    delete_job(client, job_id)
+    _release(client, job_id, "after its last page")
 
 
 def _check_watermark(client: GenesysClient, window: Interval) -> None:
@@ -189,10 +189,19 @@ def _still_valid(client: GenesysClient, job_id: str) -> bool:
 
 def _delete_after_failure(client: GenesysClient, job_id: str) -> None:
     # The job's own failure is the error worth reporting; a failed cleanup is logged, not raised.
+    _release(client, job_id, "after a failure")
+
+
+def _release(client: GenesysClient, job_id: str, when: str) -> None:
+    """Delete a job whose results are no longer needed; a failed DELETE is logged, not raised.
+
+    Every row has been read (or the run is already failing): a job left behind only holds results
+    until its `expirationDate` (REFERENCE.md §5.2), so it must not fail an export that is complete.
+    """
     try:
         delete_job(client, job_id)
     except GcExportError as exc:
-        log.warning("could not delete details job %s after a failure: %s", job_id, exc)
+        log.warning("could not delete details job %s %s: %s", job_id, when, exc)
 
 
 def _iter_results(
