@@ -172,6 +172,9 @@ def run_export(
                     summary.status = "parity_failed"
                 exc.summary = summary  # type: ignore[attr-defined]
                 raise
+            except BaseException as exc:  # a bug or an interrupt: recorded as failed, then re-raised
+                summary.status, summary.error, summary.exit_code = "failed", type(exc).__name__, 1
+                raise
             finally:
                 _finish(summary, audit, clock)
                 if on_summary is not None:
