@@ -172,7 +172,8 @@ def run_export(
                     summary.status = "parity_failed"
                 exc.summary = summary  # type: ignore[attr-defined]
                 raise
-            except BaseException as exc:  # a bug or an interrupt: recorded as failed, then re-raised
+            # A bug or an interrupt: recorded as failed, then re-raised.
+            except BaseException as exc:
                 summary.status, summary.error, summary.exit_code = "failed", type(exc).__name__, 1
                 raise
             finally:
