@@ -26,7 +26,7 @@ from gcexport.api.paging import PollPolicy, iter_ahead
 from gcexport.audit import AuditLog
 from gcexport.client import GenesysClient, Page
 from gcexport.config import Settings
-from gcexport.errors import DataError
+from gcexport.errors import ApiError, DataError, JobFailedError
 from gcexport.loading import DayLoad, LoadContext, PartitionOutcome
 from gcexport.models import AggregateQuery, Interval, ReportExportRequest
 from gcexport.state import JobRecord, StateStore
@@ -54,6 +54,7 @@ DETAIL_TABLES = (
     "participant_attributes",
 )
 DETAILS = "conversation_details"
+JOB_ATTEMPTS = 3  # details jobs per day before a FAILED / EXPIRED job fails the run
 AGGREGATES = "conversation_aggregates"
 REPORTS = "reporting_exports"
 LOOKUPS = "lookups"
@@ -131,9 +132,7 @@ def _export_details(ctx: ExportContext, window: Window) -> DayResult:
         ctx.settings.details.use_jobs and ctx.watermark is not None and window.end <= ctx.watermark
     )
     if use_job:
-        result = _details_load(
-            ctx, window, _job_pages(ctx, window), method="job", expected=expected
-        )
+        result = _load_with_jobs(ctx, window, expected)
         if result is not None:
             return result
     query = details_api.iter_query_pages(
@@ -145,6 +144,32 @@ def _export_details(ctx: ExportContext, window: Window) -> DayResult:
     assert result is not None
     result.expected_conversations = expected if window.end <= ctx.now else None
     return result
+
+
+def _load_with_jobs(ctx: ExportContext, window: Window, expected: int) -> DayResult | None:
+    """Load the day from an async job; a job that ends FAILED, CANCELLED or EXPIRED (or whose
+    results expire while read) is resubmitted, up to JOB_ATTEMPTS jobs in all, then the error stands.
+
+    Nothing of a failed attempt is published: its staged partitions are discarded.
+    """
+    for attempt in range(1, JOB_ATTEMPTS + 1):
+        try:
+            return _details_load(
+                ctx, window, _job_pages(ctx, window), method="job", expected=expected
+            )
+        except (JobFailedError, ApiError) as exc:
+            if not _job_gone(exc) or attempt == JOB_ATTEMPTS:
+                raise
+            ctx.state.update(lambda s: s.dataset(DETAILS).jobs.pop(window.key, None))
+            ctx.audit.write("job_resubmitted", attempt=attempt, error=str(exc))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _job_gone(exc: ApiError) -> bool:
+    """A job that failed or whose results are gone; resubmitting it can succeed."""
+    if isinstance(exc, JobFailedError):
+        return True
+    return exc.status == 404 and exc.endpoint == jobs_api.RESULTS_PATH
 
 
 @dataclass(frozen=True)
