@@ -169,7 +169,6 @@ class ExportSettings(_Section):
         "P3D"  # where a first incremental run starts: a duration back from now, or a date
     )
     lookback: str = "PT6H"  # re-read this much before the saved high-water mark for late changes
-    window: str = "P1D"  # size of one planned window
     workers: int = Field(4, ge=1, le=32)
     raw_pages: bool = False
     presign: str | None = None
@@ -186,7 +185,7 @@ class ExportSettings(_Section):
             raise ValueError("at least one dataset is needed")
         return value
 
-    @field_validator("lookback", "window")
+    @field_validator("lookback")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)

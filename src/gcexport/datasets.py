@@ -40,19 +40,13 @@ from gcexport.transform import (
     flatten_wrapup_codes,
     parse_report_csv,
 )
+from gcexport.transform.schemas import DETAIL_SCHEMAS
 from gcexport.transform.selection import select_conversations
 from gcexport.windows import Window
 
 __all__ = ["DETAIL_TABLES", "DayResult", "ExportContext", "export_day", "export_lookups"]
 
-DETAIL_TABLES = (
-    "conversations",
-    "participants",
-    "sessions",
-    "segments",
-    "session_metrics",
-    "participant_attributes",
-)
+DETAIL_TABLES = tuple(DETAIL_SCHEMAS)  # conversations, participants, sessions, segments, …
 DETAILS = "conversation_details"
 JOB_ATTEMPTS = 3  # details jobs per day before a FAILED / EXPIRED job fails the run
 AGGREGATES = "conversation_aggregates"
