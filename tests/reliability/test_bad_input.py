@@ -57,7 +57,7 @@ CASES: dict[str, Case] = {
     "zero requests per minute": Case(["export", "--requests-per-minute", "0", *WINDOW]),
     "presign with local output": Case(["export", "--presign", "24h", *WINDOW]),
     "bad lookback duration": Case(["export", "--set", "export.lookback=forever", *WINDOW]),
-    "bad lookback duration": Case(["export", "--set", "export.lookback=P1X", *WINDOW]),
+    "bad lookback ISO duration": Case(["export", "--set", "export.lookback=P1X", *WINDOW]),
     "bad first start": Case(["export", "--set", "export.first_start=someday"]),
     "bad KPI expression": Case(["export", "--set", 'kpis.x="avg_talk_ms +"', *WINDOW]),
     # bad dates and intervals
