@@ -27,8 +27,8 @@ import orjson
 import pandas as pd
 import psutil
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from gcexport.sinks.formats import TableFileWriter
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversation_pages
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "genesys-api" / "samples"
@@ -93,8 +93,8 @@ def _ids(conversation: dict[str, Any]) -> list[str]:
 
 def run_arrow(pages: list[bytes], out: Path, pages_per_call: int) -> dict[str, float]:
     """The gcexport path: flatten a batch of raw pages, append every table to its Parquet file."""
-    writers = {
-        name: pq.ParquetWriter(out / f"{name}.parquet", schema, compression="zstd")
+    writers = {  # the exporter's own Parquet writer and options
+        name: TableFileWriter(out / f"{name}.parquet", "parquet", schema=schema)
         for name, schema in TABLE_SCHEMAS.items()
         if name in _DETAIL
     }
@@ -102,7 +102,7 @@ def run_arrow(pages: list[bytes], out: Path, pages_per_call: int) -> dict[str, f
     for batch in _batches(pages, pages_per_call):
         result = flatten_conversation_pages(batch, source="bench")
         for name, table in result.tables.items():
-            writers[name].write_table(table)
+            writers[name].write(table)
         peak_arrow = max(peak_arrow, pa.total_allocated_bytes())
         del result
     for writer in writers.values():

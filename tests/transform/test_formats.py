@@ -8,9 +8,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from gcexport.sinks.formats import write_table_bytes
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversations
 
 
@@ -39,3 +41,22 @@ def test_detail_tables_round_trip_through_parquet_csv_and_duckdb(
             "WHERE json_array_length(division_ids) >= 1"
         ).fetchone()
     assert ids == (sum(1 for c in job_page["conversations"] if c.get("divisionIds")),)
+
+
+def test_parquet_statistics_only_on_fixed_width_columns(job_page: dict[str, Any]) -> None:
+    """Timestamps, dates and numbers keep min/max (readers prune on them); text columns carry
+    none (UUIDs and JSON text cannot prune), and every table still reads back unchanged."""
+    tables = flatten_conversations(job_page["conversations"], source="job").tables
+    for name, table in tables.items():
+        data = write_table_bytes(table, "parquet")
+        assert pq.read_table(io.BytesIO(data)).equals(table), name
+        group = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0)
+        for i, column in enumerate(table.schema):
+            has_stats = group.column(i).statistics is not None
+            assert has_stats == (not pa.types.is_string(column.type)), (name, column.name)
+    conversations = pq.ParquetFile(
+        io.BytesIO(write_table_bytes(tables["conversations"], "parquet"))
+    )
+    start = conversations.metadata.row_group(0).column(1).statistics
+    column = tables["conversations"].column("conversation_start")
+    assert (start.min, start.max) == (pc.min(column).as_py(), pc.max(column).as_py())
