@@ -104,7 +104,7 @@ def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
     exporters = {DETAILS: _export_details, AGGREGATES: _export_aggregates, REPORTS: _export_reports}
     if dataset not in exporters:
         raise DataError(f"dataset {dataset!r} has no day exporter")
-    with ctx.audit.context(dataset=dataset, window=window.key):
+    with ctx.load.slots.hold(), ctx.audit.context(dataset=dataset, window=window.key):
         ctx._raw.pages = []
         result = exporters[dataset](ctx, window)
         if ctx._raw.pages:  # --set export.raw_pages=true: rebuild tables later without the API

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -29,7 +30,37 @@ import pyarrow.ipc as ipc
 
 from gcexport.sinks.storage import LocalStorage
 
-__all__ = ["DayLoad", "LoadContext", "PartitionOutcome"]
+__all__ = ["DayLoad", "LoadContext", "PartitionOutcome", "WorkSlots"]
+
+
+class WorkSlots:
+    """At most `count` days fetch and transform at once; a day that has all its rows and waits
+    for the warehouse (one load at a time) gives its slot to the next day, so the warehouse and
+    the transforms work side by side instead of in turns::
+
+        with slots.hold():      # on a worker thread, for one day
+            ...                 # fetch and transform
+            slots.release()     # when the day only has the warehouse left to wait for
+    """
+
+    def __init__(self, count: int) -> None:
+        self._free = threading.Semaphore(count)
+        self._mine = threading.local()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        self._free.acquire()
+        self._mine.held = True
+        try:
+            yield
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Give this thread's slot back (a no-op if it holds none)."""
+        if getattr(self._mine, "held", False):
+            self._mine.held = False
+            self._free.release()
 
 
 @dataclass
@@ -41,6 +72,7 @@ class LoadContext:
     run_id: str
     spool_root: Path
     warehouse_lock: threading.Lock = field(default_factory=threading.Lock)
+    slots: WorkSlots = field(default_factory=lambda: WorkSlots(1))
 
 
 @dataclass
@@ -156,6 +188,7 @@ class DayLoad:
     def commit(self) -> list[PartitionOutcome]:
         """Publish every file partition, replace the warehouse partitions, count rows back."""
         self._ensure_all_tables()
+        self.ctx.slots.release()  # only publishing and the warehouse are left: let a day start
         outcomes = []
         for load in self.loads.values():
             load.close_spool()

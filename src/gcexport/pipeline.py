@@ -28,7 +28,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
 from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
 from gcexport.errors import ConfigError, GcExportError
-from gcexport.loading import LoadContext, PartitionOutcome
+from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
 from gcexport.runlog import record_run
@@ -215,7 +215,11 @@ def _run(
     warehouse = plan.open_warehouse()
     try:
         load = LoadContext(
-            sink=plan.sink, warehouse=warehouse, run_id=summary.run_id, spool_root=spool
+            sink=plan.sink,
+            warehouse=warehouse,
+            run_id=summary.run_id,
+            spool_root=spool,
+            slots=WorkSlots(settings.export.workers),
         )
         now = clock.now()
         watermark = (
@@ -262,7 +266,9 @@ def _run_days(
 ) -> list[DayResult]:
     """Export every (dataset, day) on a thread pool; the first failure stops new work and is raised."""
     results: list[DayResult] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gcexport") as pool:
+    # Twice the threads: `workers` days fetch and transform while as many more wait for the
+    # warehouse (ctx.load.slots), holding nothing but their staged files.
+    with ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="gcexport") as pool:
         futures: dict[Future[DayResult], tuple[str, Window]] = {
             pool.submit(export_day, ctx, dataset, window): (dataset, window)
             for dataset, window in tasks

@@ -138,3 +138,41 @@ def test_a_day_load_reads_local_parquet_back_and_spools_only_otherwise(
         assert wh.query('SELECT count(DISTINCT "segment_id") FROM "segments"') == [(2_500,)]
     finally:
         wh.close()
+
+
+def test_a_day_waiting_for_the_warehouse_lets_the_next_day_start(tmp_path: Path) -> None:
+    import threading
+
+    from gcexport.loading import DayLoad, LoadContext, WorkSlots
+    from gcexport.sinks import open_file_sink
+
+    wh = DuckDBWarehouse(str(tmp_path / "w.duckdb"))
+    sink = open_file_sink(tmp_path / "out", fmt="parquet")
+    ctx = LoadContext(
+        sink=sink, warehouse=wh, run_id="r1", spool_root=tmp_path / "spool", slots=WorkSlots(1)
+    )
+    second_started = threading.Event()
+
+    def first_day() -> None:
+        with ctx.slots.hold(), DayLoad(ctx, "d", DAY, schemas={}) as load:
+            load.add({"segments": segments(3)})
+            load.commit()  # waits for the warehouse, which the test holds
+
+    def second_day() -> None:
+        with ctx.slots.hold():
+            second_started.set()
+
+    first, second = threading.Thread(target=first_day), threading.Thread(target=second_day)
+    try:
+        with ctx.warehouse_lock:
+            first.start()
+            second.start()
+            # The only slot was given back while the first day still waits for the warehouse.
+            assert second_started.wait(timeout=20)
+            assert first.is_alive()
+        first.join(timeout=20)
+        second.join(timeout=20)
+        assert not first.is_alive()
+        assert wh.count_rows("segments", DAY) == 3
+    finally:
+        wh.close()
