@@ -32,7 +32,11 @@ def sends(budget: RequestBudget, clock: FakeClock, count: int) -> list[float]:
 
 
 class FrozenClock:
-    """A clock that never moves, even when slept on: each `acquire` returns its slot's time."""
+    """A clock that never moves, even when slept on: each `acquire` returns its slot's time.
+
+    FakeClock's sleeps add up across threads (two workers sleeping 61 s move it 122 s), so the
+    threaded test reads the reservations themselves instead of a timeline.
+    """
 
     def now(self) -> datetime:
         return datetime(2026, 3, 1)
@@ -125,28 +129,6 @@ def test_threads_reserve_distinct_slots() -> None:
         183.0: 100,
     }
     assert busiest_window(slots, 61.0) == 100
-
-
-def test_threads_on_a_fake_clock_never_overfill_a_window() -> None:
-    clock = FakeClock()
-    budget = RequestBudget(30, clock=clock)
-    due: list[float] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        for _ in range(40):
-            before = clock.monotonic()
-            waited = budget.acquire()
-            with lock:
-                due.append(before + waited)
-
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert budget.acquired == 240 and len(due) == 240
-    assert busiest_window(due, 60.0) <= 30
 
 
 def test_smaller_server_bucket_lowers_the_limit() -> None:
