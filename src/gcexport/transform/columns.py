@@ -112,10 +112,12 @@ class Level:
         present = [f.name for f in values.type]
         # One call for all members, with the parent's nulls merged in.
         children = dict(zip(present, values.flatten(), strict=True))
-        absent = pa.nulls(len(values), pa.null())
+        absent = _Nulls(len(values))
         for name, kind in spec.fields:
-            if name not in skip:
-                self._add_known(conform(children.get(name, absent), kind), name, kind, prefix)
+            if name in children and name not in skip:
+                self._add_known(conform(children[name], kind), name, kind, prefix)
+            elif name not in skip:  # absent from the whole batch: typed nulls, no kernels
+                self.columns[_column_name(name, prefix)] = absent.of(column_type(kind))
         if PRE_ENCODED in present:
             self._keep_pre_encoded(children[PRE_ENCODED], prefix.replace("_", "."))
         known = spec.names() | skip | {PRE_ENCODED}
@@ -195,6 +197,19 @@ class Level:
         if not texts:
             return pa.nulls(length, pa.string())
         return texts[0] if len(texts) == 1 else merge_objects(texts)
+
+
+class _Nulls:
+    """All-null columns of one length, one array per type (arrays are immutable, so shared)."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self.arrays: dict[pa.DataType, pa.Array] = {}
+
+    def of(self, kind: pa.DataType) -> pa.Array:
+        if kind not in self.arrays:
+            self.arrays[kind] = pa.nulls(self.length, kind)
+        return self.arrays[kind]
 
 
 def merge_objects(texts: list[pa.Array]) -> pa.Array:

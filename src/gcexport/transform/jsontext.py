@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
-_NEEDS_ESCAPE = '[\\x00-\\x1f"\\\\]'
 
 
 class Misread(Exception):
@@ -33,7 +33,7 @@ def concat(*parts: Any) -> pa.Array:
 
 def quote(strings: pa.Array) -> pa.Array:
     """JSON-quote a string array (escapes quotes, backslashes and control characters)."""
-    if not pc.any(pc.match_substring_regex(strings, _NEEDS_ESCAPE)).as_py():
+    if not _may_need_escape(strings):
         return concat('"', strings, '"')  # the common case: ids, enums, names
     if pc.any(pc.match_substring_regex(strings, _CONTROL)).as_py():
         return pa.array(
@@ -43,6 +43,16 @@ def quote(strings: pa.Array) -> pa.Array:
     for old, new in _ESCAPES:
         strings = pc.replace_substring(strings, old, new)
     return concat('"', strings, '"')
+
+
+def _may_need_escape(strings: pa.Array) -> bool:
+    """Whether any byte of the text buffer is a quote, a backslash or a control character (one
+    vectorised pass; bytes outside a sliced array can only cause a harmless false positive)."""
+    data = strings.buffers()[2]
+    if data is None or data.size == 0:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool(((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any())
 
 
 def to_json_text(values: pa.Array) -> pa.Array:
@@ -66,27 +76,28 @@ def to_json_text(values: pa.Array) -> pa.Array:
 
 
 def _list_text(values: pa.ListArray) -> pa.Array:
-    items = pc.fill_null(to_json_text(values.values), "null")
-    rebuilt = pa.ListArray.from_arrays(values.offsets, items, mask=values.is_null())
+    items = to_json_text(values.values)
+    if items.null_count:
+        items = pc.fill_null(items, "null")
+    mask = values.is_null() if values.null_count else None
+    rebuilt = pa.ListArray.from_arrays(values.offsets, items, mask=mask)
     return concat("[", pc.binary_join(rebuilt, ","), "]")
 
 
 def _struct_text(values: pa.StructArray) -> pa.Array:
     """`{"a":1,"b":"x"}` with absent (null) members left out, like the API omits them."""
-    if values.type.num_fields == 0:
-        return pc.if_else(values.is_null(), None, "{}")
     pieces = []
-    for i in range(values.type.num_fields):
-        member = to_json_text(pc.struct_field(values, [i]))
-        if member.null_count == len(member):
+    for field, member in zip(values.type, values.flatten(), strict=True):
+        text = to_json_text(member)
+        if text.null_count == len(text):
             continue  # absent everywhere: nothing to write
-        name = orjson.dumps(values.type.field(i).name).decode()
-        pieces.append(pc.fill_null(concat(name + ":", member, ","), ""))
+        pieces.append(concat(orjson.dumps(field.name).decode() + ":", text, ","))
     if not pieces:
         return pc.if_else(values.is_null(), None, "{}")
-    # Trailing commas, then one rtrim: Arrow's join with null_handling="skip" miscounts lengths.
-    body = pc.utf8_rtrim(concat(*pieces), characters=",")
-    return pc.if_else(values.is_null(), None, concat("{", body, "}"))
+    # Null pieces join as "" (one kernel); trailing commas go in one rtrim.
+    joined = pc.binary_join_element_wise(*pieces, "", null_handling="replace", null_replacement="")
+    text = concat("{", pc.utf8_rtrim(joined, characters=","), "}")
+    return pc.if_else(values.is_null(), None, text) if values.null_count else text
 
 
 def members_text(values: pa.StructArray, names: list[str]) -> pa.Array:
