@@ -126,7 +126,7 @@ class DetailsSettings(_Section):
     use_jobs: bool = True
     job_page_size: int = Field(1000, ge=1, le=10_000)
     query_page_size: int = Field(100, ge=1, le=100)
-    poll_seconds: float = Field(2.0, gt=0)
+    poll_seconds: float = Field(15.0, gt=0)  # longest wait between two reads of a job's status
 
 
 class AggregateSpec(_Section):

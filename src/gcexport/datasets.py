@@ -201,7 +201,7 @@ def _job_pages(ctx: ExportContext, window: Window) -> _Pages:
         window.start,
         window.end,
         page_size=ctx.settings.details.job_page_size,
-        poll=PollPolicy(initial=ctx.settings.details.poll_seconds),
+        poll=PollPolicy.quick_first(ctx.settings.details.poll_seconds),
         job_id=saved.job_id if saved else None,
         on_job_submitted=remember,
         check_availability=False,  # checked once per run: ctx.watermark
@@ -237,7 +237,9 @@ def _details_load(
             live = live or chosen.live
             drift.extend(flat.drift)
             load.add(_only_day(chosen.tables, window.day))
-        if method == "job" and expected is not None and len(seen) < expected:
+        found = len(seen)
+        seen.clear()  # the ids are not needed while the day waits for the warehouse
+        if method == "job" and expected is not None and found < expected:
             load.abort()
             return None
         load.provisional = live or ctx.watermark is None or window.end > ctx.watermark
