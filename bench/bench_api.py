@@ -3,10 +3,17 @@
 For each path — bulk (details jobs, 1,000 per page) and query (100 per page) — the export runs
 in-process on the real clock against the served emulator, with `requests_per_minute` equal to
 the emulator's limit. Reported: wall time ÷ lower bound (minimum requests ÷ allowed rate) and
-requests made (polls excluded) ÷ minimum needed, with every request counted by kind.
+requests made (polls excluded) ÷ minimum needed, with every request counted by kind, and the
+429s the emulator sent (the goal: 0).
 
 Minimum needed: one token, then for jobs one availability read and per day one submit plus
 ceil(served ÷ 1,000) result pages; for the query, per day ceil(conversations ÷ 100) pages.
+
+The server limits a sliding 60-second window, so an export needing fewer requests than the limit
+may send them all at once and finish well under that lower bound. A third run (``jobs_long``,
+jobs path at 60/minute, enough conversations for more than two windows of requests) shows the
+pace when the window does bind; it also reports the window bound — the earliest the last of the
+minimum requests can be sent, floor((minimum − 1) ÷ limit) windows of 60 s — and wall ÷ that.
 
 Example::
 
@@ -35,7 +42,12 @@ TARGET_REQUEST_RATIO = 1.05
 
 
 def measure_path(
-    path: str, *, conversations: int, rate_limit: int, workdir: Path
+    path: str,
+    *,
+    conversations: int,
+    rate_limit: int,
+    workdir: Path,
+    poll_seconds: float | None = None,
 ) -> dict[str, Any]:
     """One rate-limited export of one day by `path` ("jobs" or "query")."""
     config = EmulatorConfig(
@@ -43,7 +55,8 @@ def measure_path(
         now=DAY + timedelta(days=2), job_queued_seconds=0.5, job_pending_seconds=0.5,
     )  # fmt: skip
     with EmulatorHost(config, prewarm=[DAY - timedelta(days=1), DAY]) as host:
-        settings = _settings(host.env(), path=path, rate=rate_limit, out=workdir / path)
+        out = workdir / f"{path}-{rate_limit}-{conversations}"
+        settings = _settings(host.env(), path=path, rate=rate_limit, out=out, poll=poll_seconds)
         started = time.perf_counter()
         summary = run_export(settings, ExportRequest(start=DAY, end=DAY + timedelta(days=1)))
         wall = time.perf_counter() - started
@@ -54,6 +67,7 @@ def measure_path(
     minimum = _minimum(path, conversations=rows, served=rows + served)
     made = sum(kinds.values())
     lower_bound = minimum / (rate_limit / 60)
+    window_bound = (minimum - 1) // rate_limit * 60.0
     return {
         "path": path,
         "page_size": 1000 if path == "jobs" else 100,
@@ -69,6 +83,9 @@ def measure_path(
         "wall_s": round(wall, 2),
         "lower_bound_s": round(lower_bound, 2),
         "wall_ratio": round(wall / lower_bound, 3),
+        "window_bound_s": window_bound,
+        "window_ratio": round(wall / window_bound, 3) if window_bound else None,
+        "poll_seconds": settings.details.poll_seconds,
         "conversations_per_request": round(rows / made, 1),
     }
 
@@ -86,7 +103,9 @@ def _minimum(path: str, *, conversations: int, served: int) -> int:
     return 1 + max(1, math.ceil(conversations / 100))
 
 
-def _settings(env: dict[str, str], *, path: str, rate: int, out: Path) -> Any:
+def _settings(env: dict[str, str], *, path: str, rate: int, out: Path, poll: float | None) -> Any:
+    details: dict[str, Any] = {"use_jobs": path == "jobs", "job_page_size": 1000}
+    details |= {"query_page_size": 100} | ({"poll_seconds": poll} if poll else {})
     return load_settings(
         env=env,
         dotenv_path=None,
@@ -97,21 +116,31 @@ def _settings(env: dict[str, str], *, path: str, rate: int, out: Path) -> Any:
                 "out": str(out),
                 "state_dir": str(out / ".state"),
             },
-            "details": {"use_jobs": path == "jobs", "job_page_size": 1000, "query_page_size": 100},
+            "details": details,
         },
     )
 
 
 def run(
-    *, rate_limit: int = 120, jobs_conversations: int = 60_000, query_conversations: int = 10_000
+    *,
+    rate_limit: int = 120,
+    jobs_conversations: int = 60_000,
+    query_conversations: int = 10_000,
+    long_rate_limit: int = 60,
+    long_conversations: int = 120_000,
+    poll_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Both paths at `rate_limit` requests/minute; a couple of minutes in all at the defaults."""
+    """Both paths at `rate_limit` requests/minute, then the long jobs run; about four minutes."""
     with tempfile.TemporaryDirectory(prefix="gcexport-bench-api-") as tmp:
+        common: dict[str, Any] = {"workdir": Path(tmp), "poll_seconds": poll_seconds}
         jobs = measure_path(
-            "jobs", conversations=jobs_conversations, rate_limit=rate_limit, workdir=Path(tmp)
+            "jobs", conversations=jobs_conversations, rate_limit=rate_limit, **common
         )
         query = measure_path(
-            "query", conversations=query_conversations, rate_limit=rate_limit, workdir=Path(tmp)
+            "query", conversations=query_conversations, rate_limit=rate_limit, **common
+        )
+        long = measure_path(
+            "jobs", conversations=long_conversations, rate_limit=long_rate_limit, **common
         )
     return {
         "rate_limit_per_min": rate_limit,
@@ -119,9 +148,12 @@ def run(
         "target_request_ratio": TARGET_REQUEST_RATIO,
         "jobs": jobs,
         "query": query,
+        "jobs_long": long,
         "meets_wall_ratio": max(jobs["wall_ratio"], query["wall_ratio"]) <= TARGET_WALL_RATIO,
+        "meets_wall_ratio_long": long["wall_ratio"] <= TARGET_WALL_RATIO,
         "meets_request_ratio": max(jobs["request_ratio"], query["request_ratio"])
         <= TARGET_REQUEST_RATIO,
+        "throttled_429": jobs["throttled_429"] + query["throttled_429"] + long["throttled_429"],
     }
 
 
@@ -130,10 +162,16 @@ if __name__ == "__main__":
     parser.add_argument("--rate-limit", type=int, default=120)
     parser.add_argument("--jobs-conversations", type=int, default=60_000)
     parser.add_argument("--query-conversations", type=int, default=10_000)
+    parser.add_argument("--long-rate-limit", type=int, default=60)
+    parser.add_argument("--long-conversations", type=int, default=120_000)
+    parser.add_argument("--poll-seconds", type=float, default=None, help="details.poll_seconds")
     args = parser.parse_args()
     result = run(
         rate_limit=args.rate_limit,
         jobs_conversations=args.jobs_conversations,
         query_conversations=args.query_conversations,
+        long_rate_limit=args.long_rate_limit,
+        long_conversations=args.long_conversations,
+        poll_seconds=args.poll_seconds,
     )
     print(json.dumps(result, indent=2))
