@@ -51,7 +51,18 @@ def member(values: pa.StructArray, name: str, absent: pa.DataType = pa.string())
     index = values.type.get_field_index(name)
     if index < 0:
         return pa.nulls(len(values), absent)
+    if values.null_count == 0:
+        return values.field(index)  # no nulls to merge: the child itself (no kernel call)
     return pc.struct_field(values, [index])
+
+
+def list_values(lists: pa.Array) -> pa.Array:
+    """The items of all lists in order (`list_flatten`), without a kernel call when no list is null."""
+    if lists.null_count:
+        return pc.list_flatten(lists)
+    offsets = lists.offsets
+    first, last = offsets[0].as_py(), offsets[-1].as_py()
+    return lists.values.slice(first, last - first)
 
 
 def conform(values: pa.Array, kind: Kind) -> pa.Array:

@@ -3,7 +3,7 @@
 A page (query response or job-results page, REFERENCE.md §3.4 / §5.3) is parsed once by
 `pyarrow.json`, which builds only the fields that occur; each level is then conformed to the
 known schema (`spec.py`), unknown fields go to `extra` and are reported as drift. Child tables
-are exploded with `list_flatten` / `list_parent_indices` and carry their parent keys. A page the
+are exploded with `list_values` / `list_parent_indices` and carry their parent keys. A page the
 reader cannot type faithfully (a field whose type varies, date-like text it would re-type) takes
 the slow, total path of `fallback.py`, so nothing is ever dropped::
 
@@ -26,7 +26,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from gcexport.errors import DataError
-from gcexport.transform.columns import DriftField, Level, conform, member, parse_timestamps
+from gcexport.transform.columns import (
+    DriftField,
+    Level,
+    conform,
+    list_values,
+    member,
+    parse_timestamps,
+)
 from gcexport.transform.fallback import fallback_type, sanitize
 from gcexport.transform.jsontext import Misread, to_json_text
 from gcexport.transform.schemas import (
@@ -74,7 +81,7 @@ def _read(lines: list[bytes], schema: pa.Schema | None) -> pa.StructArray:
     table = pj.read_json(io.BytesIO(body), read_options=options, parse_options=parse)
     if "conversations" not in table.column_names:
         return pa.array([], pa.struct([]))
-    return _structs(pc.list_flatten(table.column("conversations").combine_chunks()))
+    return _structs(list_values(table.column("conversations").combine_chunks()))
 
 
 def _structs(values: pa.Array) -> pa.StructArray:
@@ -192,7 +199,7 @@ def _explode(parents: pa.StructArray, name: str) -> tuple[pa.StructArray, pa.Arr
     lists = member(parents, name, pa.list_(pa.struct([])))
     if not pa.types.is_list(lists.type):
         raise Misread(f"{name} read as {lists.type}")
-    return _structs(pc.list_flatten(lists)), pc.list_parent_indices(lists)
+    return _structs(list_values(lists)), pc.list_parent_indices(lists)
 
 
 def _positions(parents: pa.StructArray, name: str) -> pa.Array:
@@ -248,7 +255,7 @@ def _attributes(parts: pa.StructArray, keys: _Keys) -> pa.Table:
     schema = DETAIL_SCHEMAS["participant_attributes"]
     attrs = member(parts, "attributes", pa.null())
     if pa.types.is_list(attrs.type):  # (name, value) pairs from the fallback path
-        pairs = pc.list_flatten(attrs)
+        pairs = list_values(attrs)
         row, names, values = (
             pc.list_parent_indices(attrs),
             member(pairs, "name"),
@@ -264,17 +271,16 @@ def _attributes(parts: pa.StructArray, keys: _Keys) -> pa.Table:
 
 
 def _stacked(attrs: pa.StructArray) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """All keys at once: children stacked key after key, nulls dropped, then a stable sort by
-    participant restores payload order within each participant."""
+    """All keys at once: children stacked key after key; the present cells, read participant by
+    participant (a transposed validity matrix), keep payload order within each participant."""
     children = [_as_text(child) for child in attrs.flatten()]
     count, width = len(attrs), len(children)
     stacked = pa.concat_arrays(children)
-    present = stacked.is_valid()
-    row = pa.array(np.tile(np.arange(count, dtype=np.int64), width)).filter(present)
-    key = pa.array(np.repeat(np.arange(width, dtype=np.int32), count)).filter(present)
-    order = pc.sort_indices(row)
-    names = pa.DictionaryArray.from_arrays(key.take(order), [f.name for f in attrs.type])
-    return row.take(order), names.cast(pa.string()), stacked.filter(present).take(order)
+    valid = stacked.is_valid().to_numpy(zero_copy_only=False).reshape(width, count)
+    row, key = np.nonzero(valid.T)
+    names = pa.DictionaryArray.from_arrays(key.astype(np.int32), [f.name for f in attrs.type])
+    cells = stacked.take(key.astype(np.int64) * count + row)
+    return pa.array(row.astype(np.int64)), names.cast(pa.string()), cells
 
 
 def _as_text(values: pa.Array) -> pa.Array:

@@ -10,6 +10,7 @@ kernels instead of a per-row `json.dumps` keeps the transform fast::
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 import numpy as np
@@ -28,7 +29,14 @@ class Misread(Exception):
 
 def concat(*parts: Any) -> pa.Array:
     """Element-wise string concatenation of arrays and Python strings (null if any part is null)."""
-    return cast(pa.Array, pc.binary_join_element_wise(*parts, ""))
+    scalars = [_scalar(p) if isinstance(p, str) else p for p in parts]
+    return cast(pa.Array, pc.binary_join_element_wise(*scalars, _scalar("")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar(text: str) -> pa.Scalar:
+    """Constant text as an Arrow scalar, made once (converting a `str` per kernel call costs)."""
+    return pa.scalar(text, pa.string())
 
 
 def quote(strings: pa.Array) -> pa.Array:
