@@ -276,11 +276,20 @@ def _stacked(attrs: pa.StructArray) -> tuple[pa.Array, pa.Array, pa.Array]:
     children = [_as_text(child) for child in attrs.flatten()]
     count, width = len(attrs), len(children)
     stacked = pa.concat_arrays(children)
-    valid = stacked.is_valid().to_numpy(zero_copy_only=False).reshape(width, count)
-    row, key = np.nonzero(valid.T)
-    names = pa.DictionaryArray.from_arrays(key.astype(np.int32), [f.name for f in attrs.type])
-    cells = stacked.take(key.astype(np.int64) * count + row)
-    return pa.array(row.astype(np.int64)), names.cast(pa.string()), cells
+    by_row = np.ascontiguousarray(_validity(stacked).reshape(width, count).T)
+    row, key = np.divmod(np.flatnonzero(by_row), width)
+    names = pa.array([f.name for f in attrs.type], pa.string()).take(key)
+    cells = stacked.take(key * count + row)
+    return pa.array(row.astype(np.int64)), names, cells
+
+
+def _validity(values: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """One bool per element (unpacked from the validity bitmap: bit by bit conversion is slow)."""
+    bitmap = values.buffers()[0]
+    if bitmap is None:
+        return np.ones(len(values), dtype=np.bool_)
+    bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
+    return bits[values.offset : values.offset + len(values)].view(np.bool_)
 
 
 def _as_text(values: pa.Array) -> pa.Array:
