@@ -12,7 +12,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from gcexport.sinks.formats import write_table_bytes
+from gcexport.sinks.formats import (
+    ROW_GROUP_ROWS,
+    TableFileWriter,
+    count_file_rows,
+    write_table_bytes,
+)
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversations
 
 
@@ -60,3 +65,33 @@ def test_parquet_statistics_only_on_fixed_width_columns(job_page: dict[str, Any]
     start = conversations.metadata.row_group(0).column(1).statistics
     column = tables["conversations"].column("conversation_start")
     assert (start.min, start.max) == (pc.min(column).as_py(), pc.max(column).as_py())
+
+
+def _chunk(start: int, rows: int) -> pa.Table:
+    ids = [f"c-{i}" for i in range(start, start + rows)]
+    return pa.table({"conversation_id": ids, "n": pa.array(range(start, start + rows), pa.int64())})
+
+
+def test_small_chunks_are_gathered_into_row_groups(tmp_path: Path) -> None:
+    """Page-sized chunks share a row group (each costs a chunk per column), in order, all kept."""
+    path = tmp_path / "t.parquet"
+    chunks = [_chunk(i * 100, 100) for i in range(250)]  # 25,000 rows in 100-row chunks
+    with TableFileWriter(path, "parquet", schema=chunks[0].schema) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+        assert writer.rows == 25_000
+    metadata = pq.ParquetFile(path).metadata
+    sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sizes == [ROW_GROUP_ROWS, ROW_GROUP_ROWS, 25_000 - 2 * ROW_GROUP_ROWS]
+    assert pq.read_table(path).equals(pa.concat_tables(chunks).combine_chunks())
+
+
+def test_a_row_group_is_bounded_by_bytes_too(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    wide = pa.table({"text": ["x" * 1000] * 3000})  # ~3 MB a chunk: every second one flushes
+    with TableFileWriter(path, "parquet", schema=wide.schema) as writer:
+        for _ in range(3):
+            writer.write(wide)
+    metadata = pq.ParquetFile(path).metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [6000, 3000]
+    assert metadata.num_rows == 9000 == count_file_rows(path, "parquet")

@@ -62,6 +62,43 @@ def _parquet_options(schema: pa.Schema) -> dict[str, Any]:
     return {**_PARQUET_OPTIONS, "write_statistics": fixed}
 
 
+# Chunks (a page's rows) are gathered into row groups of at least this many rows or bytes: each
+# row group costs a column chunk, a page and a zstd context per column, whatever its size. Measured
+# on 20,000 sample conversations in 1,000-conversation chunks: encode CPU -20% (0.38 -> 0.31 s),
+# files -8%; in 100-conversation chunks -69% (1.69 -> 0.53 s) and 22.1 -> 8.3 MB.
+ROW_GROUP_ROWS = 10_000
+ROW_GROUP_BYTES = 4 << 20
+
+
+class _RowGroupWriter:
+    """A Parquet writer that holds small chunks until a row group's worth (bounded memory)."""
+
+    def __init__(self, sink: IO[bytes], schema: pa.Schema, compression: str) -> None:
+        options = _parquet_options(schema)
+        self._writer = pq.ParquetWriter(sink, schema, compression=compression, **options)
+        self._pending: list[pa.Table] = []
+        self._rows = self._bytes = 0
+
+    def write_table(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._rows += table.num_rows
+        self._bytes += table.nbytes
+        if self._rows >= ROW_GROUP_ROWS or self._bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def close(self) -> None:
+        """Write what is held, then the footer (the writer is closed even if the flush fails)."""
+        try:
+            self._flush()
+        finally:
+            self._writer.close()
+
+    def _flush(self) -> None:
+        pending, self._pending, self._rows, self._bytes = self._pending, [], 0, 0
+        if pending:
+            self._writer.write_table(pa.concat_tables(pending))
+
+
 def check_format(fmt: str, compression: str) -> None:
     """Raise ConfigError for an unknown format or Parquet compression."""
     if fmt not in FORMATS:
@@ -152,10 +189,10 @@ class TableFileWriter:
 
 def _format_writer(
     sink: IO[bytes], fmt: str, schema: pa.Schema, compression: str
-) -> pq.ParquetWriter | pacsv.CSVWriter | None:
-    """pyarrow's writer for Parquet or CSV; None for JSONL, which is written line by line."""
+) -> _RowGroupWriter | pacsv.CSVWriter | None:
+    """A writer for Parquet (row groups) or CSV; None for JSONL, which is written line by line."""
     if fmt == "parquet":
-        return pq.ParquetWriter(sink, schema, compression=compression, **_parquet_options(schema))
+        return _RowGroupWriter(sink, schema, compression)
     if fmt == "csv":
         return pacsv.CSVWriter(sink, schema)
     return None

@@ -13,7 +13,6 @@ the slow, total path of `fallback.py`, so nothing is ever dropped::
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -75,10 +74,10 @@ def flatten_conversation_pages(raw_pages: Sequence[bytes], *, source: str) -> Fl
 
 def _read(lines: list[bytes], schema: pa.Schema | None) -> pa.StructArray:
     """Parse pages (one per line) in one block, so inferred types agree across pages."""
-    body = b"\n".join(lines) + b"\n"
+    body = lines[0] if len(lines) == 1 else b"\n".join(lines)  # one page: read in place
     options = pj.ReadOptions(use_threads=False, block_size=len(body) + 1)
     parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    table = pj.read_json(io.BytesIO(body), read_options=options, parse_options=parse)
+    table = pj.read_json(pa.BufferReader(body), read_options=options, parse_options=parse)
     if "conversations" not in table.column_names:
         return pa.array([], pa.struct([]))
     return _structs(list_values(table.column("conversations").combine_chunks()))
