@@ -57,7 +57,7 @@ def measure_path(
     with EmulatorHost(config, prewarm=[DAY - timedelta(days=1), DAY]) as host:
         out = workdir / f"{path}-{rate_limit}-{conversations}"
         settings = _settings(host.env(), path=path, rate=rate_limit, out=out, poll=poll_seconds)
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), datetime.now(timezone.utc)
         summary = run_export(settings, ExportRequest(start=DAY, end=DAY + timedelta(days=1)))
         wall = time.perf_counter() - started
         kinds = host.request_kinds()
@@ -87,6 +87,22 @@ def measure_path(
         "window_ratio": round(wall / window_bound, 3) if window_bound else None,
         "poll_seconds": settings.details.poll_seconds,
         "conversations_per_request": round(rows / made, 1),
+        **_timeline(out / ".state" / "audit.jsonl", started_at, wall),
+    }
+
+
+def _timeline(audit: Path, started_at: datetime, wall: float) -> dict[str, float]:
+    """From the audit log: seconds the budget held requests back, and when the last one ended."""
+    requests = [
+        line for line in map(json.loads, audit.read_text(encoding="utf-8").splitlines())
+        if line.get("type") == "request"
+    ]  # fmt: skip
+    last = max(datetime.fromisoformat(r["ts"]) for r in requests)
+    last_s = (last - started_at).total_seconds()
+    return {
+        "budget_wait_s": round(sum(r.get("budget_wait_s") or 0.0 for r in requests), 2),
+        "last_request_done_s": round(last_s, 2),
+        "after_last_request_s": round(wall - last_s, 2),
     }
 
 
