@@ -84,6 +84,8 @@ def to_json_text(values: pa.Array) -> pa.Array:
 
 
 def _list_text(values: pa.ListArray) -> pa.Array:
+    if _plain_strings(values):  # lists of ids: one join, quotes around and between the items
+        return concat('["', pc.binary_join(values, '","'), '"]')
     items = to_json_text(values.values)
     if items.null_count:
         items = pc.fill_null(items, "null")
@@ -92,20 +94,53 @@ def _list_text(values: pa.ListArray) -> pa.Array:
     return concat("[", pc.binary_join(rebuilt, ","), "]")
 
 
+def _plain_strings(values: pa.ListArray) -> bool:
+    """Non-empty lists of strings that need no escaping and hold no nulls."""
+    items = values.values
+    if not pa.types.is_string(items.type) or items.null_count or _may_need_escape(items):
+        return False
+    offsets = values.offsets.to_numpy()
+    return bool(len(offsets) > 1 and (offsets[1:] > offsets[:-1]).all())
+
+
 def _struct_text(values: pa.StructArray) -> pa.Array:
     """`{"a":1,"b":"x"}` with absent (null) members left out, like the API omits them."""
-    pieces = []
+    members = []
     for field, member in zip(values.type, values.flatten(), strict=True):
         text = to_json_text(member)
-        if text.null_count == len(text):
-            continue  # absent everywhere: nothing to write
-        pieces.append(concat(orjson.dumps(field.name).decode() + ":", text, ","))
-    if not pieces:
+        if text.null_count < len(text):  # absent everywhere: nothing to write
+            members.append((orjson.dumps(field.name).decode(), text))
+    if not members:
         return pc.if_else(values.is_null(), None, "{}")
-    # Null pieces join as "" (one kernel); trailing commas go in one rtrim.
-    joined = pc.binary_join_element_wise(*pieces, "", null_handling="replace", null_replacement="")
-    text = concat("{", pc.utf8_rtrim(joined, characters=","), "}")
+    text = _join("{", *_object_parts(members), "}")
     return pc.if_else(values.is_null(), None, text) if values.null_count else text
+
+
+def _object_parts(members: list[tuple[str, pa.Array]]) -> list[Any]:
+    """Pieces of an object's text, joined with nulls as "": members present in every row go in as
+    is; the others as one piece each (null where absent). Commas sit after the members before
+    the first always-present one and before those after it, so none dangles."""
+    always = next((i for i, (_, text) in enumerate(members) if text.null_count == 0), None)
+    if always is None:  # trailing commas, then one rtrim
+        pieces = [concat(f"{name}:", text, ",") for name, text in members]
+        return [pc.utf8_rtrim(_join(*pieces), characters=",")]
+    parts: list[Any] = []
+    for i, (name, text) in enumerate(members):
+        head, tail = ("", ",") if i < always else ("," if i > always else "", "")
+        if text.null_count:
+            parts.append(concat(f"{head}{name}:", text, tail))
+        else:
+            parts.extend([f"{head}{name}:", text])
+    return parts
+
+
+def _join(*parts: Any) -> pa.Array:
+    """Concatenate arrays and constant text element-wise; null pieces count as ""."""
+    scalars = [_scalar(p) if isinstance(p, str) else p for p in parts]
+    joined = pc.binary_join_element_wise(
+        *scalars, _scalar(""), null_handling="replace", null_replacement=""
+    )
+    return cast(pa.Array, joined)
 
 
 def members_text(values: pa.StructArray, names: list[str]) -> pa.Array:
