@@ -5,6 +5,9 @@ table (`record_path` into participants, sessions, segments, metrics) and `DataFr
 Both run in the same process on the same pages, on one core (Arrow's thread pools set to 1), and
 both stream page batch by page batch, so the ratio is measured, not assumed.
 
+The Arrow path writes through the exporter's own `TableFileWriter` (its Parquet options and
+row groups); `split_cpu_s` times the JSON reader alone and the flatten alone on the same calls.
+
 Input: the real captured conversations in `genesys-api/samples/` cloned with fresh ids into
 pages of 100 conversations (the details query's maximum page size).
 
@@ -27,6 +30,7 @@ import orjson
 import pandas as pd
 import psutil
 import pyarrow as pa
+import pyarrow.json as pj
 
 from gcexport.sinks.formats import TableFileWriter
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversation_pages
@@ -108,6 +112,23 @@ def run_arrow(pages: list[bytes], out: Path, pages_per_call: int) -> dict[str, f
     for writer in writers.values():
         writer.close()
     return {"peak_arrow_bytes": peak_arrow}
+
+
+def run_reader_only(pages: list[bytes], out: Path, pages_per_call: int) -> dict[str, float]:
+    """Arrow's JSON reader alone, as the transform calls it (types inferred, one block a call):
+    the floor under the whole path on one core."""
+    for batch in _batches(pages, pages_per_call):
+        body = b"\n".join(batch)
+        options = pj.ReadOptions(use_threads=False, block_size=len(body) + 1)
+        pj.read_json(pa.BufferReader(body), read_options=options)
+    return {}
+
+
+def run_flatten_only(pages: list[bytes], out: Path, pages_per_call: int) -> dict[str, float]:
+    """The JSON pages -> six Arrow tables step alone (no Parquet)."""
+    for batch in _batches(pages, pages_per_call):
+        flatten_conversation_pages(batch, source="bench")
+    return {}
 
 
 _DETAIL = (
@@ -215,6 +236,8 @@ def run(
     arrow = _timed(run_arrow, pages, pages_per_call)
     per_page = _timed(run_arrow, pages, 1)
     half = _timed(run_arrow, pages[: len(pages) // 2], pages_per_call)
+    read = _timed(run_reader_only, pages, pages_per_call)["cpu_seconds"]
+    flatten = _timed(run_flatten_only, pages, pages_per_call)["cpu_seconds"]
     report: dict[str, Any] = {
         "conversations": conversations,
         "source": source,
@@ -227,6 +250,13 @@ def run(
         "rate_mb_per_cpu_s": round(input_bytes / 1e6 / arrow["cpu_seconds"], 1),
         "rate_conversations_per_wall_s": round(conversations / arrow["seconds"]),
         "rate_one_page_per_call_per_cpu_s": round(conversations / per_page["cpu_seconds"]),
+        # Where one core's time goes (separate runs, so the parts need not sum exactly).
+        "split_cpu_s": {
+            "json_read": round(read, 3),
+            "flatten_after_read": round(flatten - read, 3),
+            "parquet_write": round(arrow["cpu_seconds"] - flatten, 3),
+        },
+        "rate_json_read_only_per_cpu_s": round(conversations / read),
         "peak_arrow_mb": round(arrow["peak_arrow_bytes"] / 1e6, 1),
         "peak_arrow_mb_half_the_input": round(half["peak_arrow_bytes"] / 1e6, 1),
         "rss_growth_mb": round(arrow["rss_growth_bytes"] / 1e6, 1),
