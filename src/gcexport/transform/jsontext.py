@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_SCAN = 1 << 16
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
 
 
@@ -54,13 +55,18 @@ def quote(strings: pa.Array) -> pa.Array:
 
 
 def _may_need_escape(strings: pa.Array) -> bool:
-    """Whether any byte of the text buffer is a quote, a backslash or a control character (one
-    vectorised pass; bytes outside a sliced array can only cause a harmless false positive)."""
+    """Whether any byte of the text buffer is a quote, a backslash or a control character: numpy
+    passes over 64 KiB slices (cache-sized, no buffer-sized temporaries); bytes outside a sliced
+    array can only cause a harmless false positive."""
     data = strings.buffers()[2]
-    if data is None or data.size == 0:
+    if data is None:
         return False
     raw = np.frombuffer(data, dtype=np.uint8)
-    return bool(((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any())
+    for start in range(0, len(raw), _SCAN):
+        part = raw[start : start + _SCAN]
+        if ((part < 0x20) | (part == 0x22) | (part == 0x5C)).any():
+            return True
+    return False
 
 
 def to_json_text(values: pa.Array) -> pa.Array:
