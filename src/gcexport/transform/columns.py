@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -124,11 +125,11 @@ class Level:
         # One call for all members, with the parent's nulls merged in.
         children = dict(zip(present, values.flatten(), strict=True))
         absent = _Nulls(len(values))
-        for name, kind in spec.fields:
-            if name in children and name not in skip:
+        for name, kind, column, kind_type in _known_columns(spec, skip, prefix):
+            if name in children:
                 self._add_known(conform(children[name], kind), name, kind, prefix)
-            elif name not in skip:  # absent from the whole batch: typed nulls, no kernels
-                self.columns[_column_name(name, prefix)] = absent.of(column_type(kind))
+            else:  # absent from the whole batch: typed nulls, no kernels
+                self.columns[column] = absent.of(kind_type)
         if PRE_ENCODED in present:
             self._keep_pre_encoded(children[PRE_ENCODED], prefix.replace("_", "."))
         known = spec.names() | skip | {PRE_ENCODED}
@@ -195,9 +196,7 @@ class Level:
                         DriftField(self.table, f"{path}.{child.name}", str(child.type))
                     )
                 else:
-                    self._report_nested(
-                        child.type, dict(kind.fields)[child.name], f"{path}.{child.name}"
-                    )
+                    self._report_nested(child.type, kind.kind(child.name), f"{path}.{child.name}")
 
     def extra(self, length: int) -> pa.Array:
         """The `extra` column: JSON object of everything this level did not know, else null."""
@@ -228,6 +227,18 @@ def merge_objects(texts: list[pa.Array]) -> pa.Array:
     inner = [pc.fill_null(concat(pc.utf8_slice_codeunits(t, 1, -1), ","), "") for t in texts]
     body = pc.utf8_rtrim(concat(*inner), characters=",")
     return pc.if_else(pc.equal(body, ""), None, concat("{", body, "}"))
+
+
+@functools.lru_cache(maxsize=256)
+def _known_columns(
+    spec: Obj, skip: frozenset[str], prefix: str
+) -> tuple[tuple[str, Kind, str, pa.DataType], ...]:
+    """(member, kind, column name, column type) of each known member that gets a column."""
+    return tuple(
+        (name, kind, _column_name(name, prefix), column_type(kind))
+        for name, kind in spec.fields
+        if name not in skip
+    )
 
 
 def _column_name(name: str, prefix: str) -> str:

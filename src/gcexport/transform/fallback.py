@@ -63,11 +63,11 @@ def sanitize(record: Any, spec: Obj) -> dict[str, Any]:
     """A copy of `record` that fits `fallback_type(spec)`; misfits go to `__extra__`."""
     if not isinstance(record, dict):
         return {EXTRA_KEY: orjson.dumps({"value": record}).decode()}
-    kinds = dict(spec.fields)
+    known, structure = spec.names(), STRUCTURE[spec]
     kept: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for name, value in record.items():
-        fitted = _fit(value, kinds[name], STRUCTURE[spec].get(name)) if name in kinds else _MISFIT
+        fitted = _fit(value, spec.kind(name), structure.get(name)) if name in known else _MISFIT
         if name == "attributes" and spec is PARTICIPANT and _is_text_map(value):
             fitted = [{"name": k, "value": v} for k, v in value.items()]
         if fitted is _MISFIT:

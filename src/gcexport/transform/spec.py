@@ -19,19 +19,26 @@ class ListOf:
     item: Kind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Obj:
-    """A JSON object with known fields (name → kind), in the API's documented order."""
+    """A JSON object with known fields (name → kind), in the API's documented order. Compared and
+    hashed by identity: specs are module constants, and a structural hash walks the whole tree."""
 
     fields: tuple[tuple[str, Kind], ...]
 
     def names(self) -> frozenset[str]:
-        return _names(self.fields)
+        return self._names
 
+    def kind(self, name: str) -> Kind:
+        return self._kinds[name]
 
-@functools.cache
-def _names(fields: tuple[tuple[str, Kind], ...]) -> frozenset[str]:
-    return frozenset(name for name, _ in fields)
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.fields)
+
+    @functools.cached_property
+    def _kinds(self) -> dict[str, Kind]:
+        return dict(self.fields)
 
 
 def parse_fields(text: str) -> tuple[tuple[str, str], ...]:
