@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -58,7 +59,8 @@ def measure_path(
         out = workdir / f"{path}-{rate_limit}-{conversations}"
         settings = _settings(host.env(), path=path, rate=rate_limit, out=out, poll=poll_seconds)
         started, started_at = time.perf_counter(), datetime.now(timezone.utc)
-        summary = run_export(settings, ExportRequest(start=DAY, end=DAY + timedelta(days=1)))
+        with _CpuSampler() as cpu:
+            summary = run_export(settings, ExportRequest(start=DAY, end=DAY + timedelta(days=1)))
         wall = time.perf_counter() - started
         kinds = host.request_kinds()
         served = _spill_into(host, DAY)
@@ -68,6 +70,7 @@ def measure_path(
     made = sum(kinds.values())
     lower_bound = minimum / (rate_limit / 60)
     window_bound = (minimum - 1) // rate_limit * 60.0
+    timeline = _timeline(out / ".state" / "audit.jsonl", started_at, wall)
     return {
         "path": path,
         "page_size": 1000 if path == "jobs" else 100,
@@ -87,8 +90,38 @@ def measure_path(
         "window_ratio": round(wall / window_bound, 3) if window_bound else None,
         "poll_seconds": settings.details.poll_seconds,
         "conversations_per_request": round(rows / made, 1),
-        **_timeline(out / ".state" / "audit.jsonl", started_at, wall),
+        **timeline,
+        "after_last_request_cpu_s": round(
+            cpu.used_since(started + timeline["last_request_done_s"]), 2
+        ),
     }
+
+
+class _CpuSampler(threading.Thread):
+    """The process's CPU seconds every 0.1 s, to tell the export's own work from a busy machine."""
+
+    def __init__(self) -> None:
+        super().__init__(name="bench-cpu", daemon=True)
+        self.samples: list[tuple[float, float]] = []
+        self.stopped = threading.Event()
+
+    def __enter__(self) -> _CpuSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.join()
+        self.samples.append((time.perf_counter(), time.process_time()))
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.1):
+            self.samples.append((time.perf_counter(), time.process_time()))
+
+    def used_since(self, moment: float) -> float:
+        """CPU seconds (all threads) from the last sample at or before `moment` to the end."""
+        before = [cpu for at, cpu in self.samples if at <= moment] or [self.samples[0][1]]
+        return self.samples[-1][1] - before[-1]
 
 
 def _timeline(audit: Path, started_at: datetime, wall: float) -> dict[str, float]:
