@@ -186,43 +186,47 @@ class DayLoad:
                 self.add({name: schema.empty_table()})
 
     def commit(self) -> list[PartitionOutcome]:
-        """Publish every file partition, replace the warehouse partitions, count rows back."""
+        """Publish every file partition, replace the warehouse partitions, count rows back.
+
+        All file partitions first: their writers (and buffered row groups) are freed before the
+        day waits for the warehouse, which loads one partition at a time.
+        """
         self._ensure_all_tables()
         self.ctx.slots.release()  # only publishing and the warehouse are left: let a day start
-        outcomes = []
+        published = []
         for load in self.loads.values():
             load.close_spool()
             result = load.writer.commit()
-            file_rows = self.ctx.sink.count_rows(load.table, self.day)
-            outcomes.append(
+            published.append((load, result.files, self.ctx.sink.count_rows(load.table, self.day)))
+        with self.ctx.warehouse_lock:  # the day's tables one after another, then the next day
+            return [
                 PartitionOutcome(
                     table=load.table,
                     day=None if self.snapshot else self.day,
                     api_rows=load.rows,
                     file_rows=file_rows,
-                    warehouse_rows=self._load_warehouse(load, result.files),
-                    files=list(result.files),
+                    warehouse_rows=self._load_warehouse(load, files),
+                    files=list(files),
                     provisional=self.provisional,
                     dataset=self.dataset,
                 )
-            )
-        return outcomes
+                for load, files, file_rows in published
+            ]
 
     def _load_warehouse(self, load: _TableLoad, published: Sequence[Any]) -> int | None:
         wh = self.ctx.warehouse
         if wh is None:
             return None
         schema = load.schema or self.schemas[load.table]
-        with self.ctx.warehouse_lock:
-            if self.snapshot:
-                wh.replace_table(load.table, load.iter_spool(), schema)
-                return int(wh.count_rows(load.table))
-            if self._from_parquet:
-                files = _local_paths(published)
-                wh.replace_partition_from_parquet(load.table, self.day, files, schema)
-            else:
-                wh.replace_partition(load.table, self.day, load.iter_spool(), schema)
-            return int(wh.count_rows(load.table, self.day))
+        if self.snapshot:
+            wh.replace_table(load.table, load.iter_spool(), schema)
+            return int(wh.count_rows(load.table))
+        if self._from_parquet:
+            files = _local_paths(published)
+            wh.replace_partition_from_parquet(load.table, self.day, files, schema)
+        else:
+            wh.replace_partition(load.table, self.day, load.iter_spool(), schema)
+        return int(wh.count_rows(load.table, self.day))
 
     def abort(self) -> None:
         """Discard everything staged; published partitions stay as they were."""

@@ -180,3 +180,36 @@ def test_a_writer_commits_once(tmp_path: Path) -> None:
         writer.commit()
     with pytest.raises(SinkError, match="already committed"):
         writer.write(segments(1))
+
+
+def test_threads_writing_the_same_small_file_at_once_all_succeed(tmp_path: Path) -> None:
+    import threading
+
+    from gcexport.sinks.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path / "out")
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def write(n: int) -> None:
+        start.wait(timeout=20)
+        try:
+            for _ in range(50):
+                storage.put_bytes(
+                    "_gcexport.json", f'{{"writer": {n}}}'.encode(), "application/json"
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert (tmp_path / "out" / "_gcexport.json").read_text() in {
+        f'{{"writer": {n}}}' for n in range(8)
+    }
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "_gcexport.json"
+    ]  # no leftovers

@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -122,7 +123,8 @@ class LocalStorage:
         target = self.root / relpath
         try:
             _mkdir(target.parent)
-            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            # Unique per writer: threads of one process may write the same file at once.
+            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
             tmp.write_bytes(data)
             os.replace(tmp, target)
         except OSError as exc:
