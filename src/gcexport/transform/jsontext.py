@@ -95,8 +95,12 @@ def _list_text(values: pa.ListArray) -> pa.Array:
     items = to_json_text(values.values)
     if items.null_count:
         items = pc.fill_null(items, "null")
-    mask = values.is_null() if values.null_count else None
-    rebuilt = pa.ListArray.from_arrays(values.offsets, items, mask=mask)
+    offsets, mask = values.offsets, None
+    if values.null_count:
+        mask = values.is_null()
+        if values.offset:  # from_arrays takes a mask only with offsets that are not a slice
+            offsets = pa.array(offsets.to_numpy())
+    rebuilt = pa.ListArray.from_arrays(offsets, items, mask=mask)
     return concat("[", pc.binary_join(rebuilt, ","), "]")
 
 
