@@ -14,6 +14,8 @@ may send them all at once and finish well under that lower bound. A third run (`
 jobs path at 60/minute, enough conversations for more than two windows of requests) shows the
 pace when the window does bind; it also reports the window bound — the earliest the last of the
 minimum requests can be sent, floor((minimum − 1) ÷ limit) windows of 60 s — and wall ÷ that.
+Each run also reports when its last request ended (÷ the lower bound: the API side alone) and
+the wall and CPU seconds after it (the last page, publishing and the warehouse load).
 
 Example::
 
@@ -91,6 +93,7 @@ def measure_path(
         "poll_seconds": settings.details.poll_seconds,
         "conversations_per_request": round(rows / made, 1),
         **timeline,
+        "requests_done_ratio": round(timeline["last_request_done_s"] / lower_bound, 3),
         "after_last_request_cpu_s": round(
             cpu.used_since(started + timeline["last_request_done_s"]), 2
         ),
