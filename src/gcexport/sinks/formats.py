@@ -142,7 +142,8 @@ def conform(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 class TableFileWriter:
-    """Streams Arrow chunks into one file of one format; memory is bounded by the chunk."""
+    """Streams Arrow chunks into one file of one format; memory holds a chunk and, for Parquet, one
+    row group being gathered (at most ROW_GROUP_ROWS rows or ROW_GROUP_BYTES)."""
 
     def __init__(
         self, path: Path, fmt: str, *, schema: pa.Schema, compression: str = "zstd"
