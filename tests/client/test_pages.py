@@ -54,3 +54,31 @@ def test_download_sends_token_only_to_the_api_host(make_client: Any) -> None:
     assert [r.url.host for r in seen] == ["api.mypurecloud.ie", "storage.example"]
     assert seen[0].headers["authorization"].startswith("Bearer ")
     assert "authorization" not in seen[1].headers
+
+
+def test_a_read_response_is_freed_with_its_page_not_by_the_cyclic_collector(
+    make_client: Any,
+) -> None:
+    import gc
+    import weakref
+
+    body = b'{"conversations":[' + b",".join([b'{"conversationId":"c"}'] * 50_000) + b"]}"
+    served: list[weakref.ref[httpx.Response]] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        response = httpx.Response(200, content=body)
+        served.append(weakref.ref(response))
+        return response
+
+    client, _ = make_client(api)
+    gc.collect()
+    gc.disable()  # only reference counting may free it
+    try:
+        page = client.request("POST", "/api/v2/analytics/conversations/details/query", json={})
+        assert page.raw == body
+        del page
+        assert len(served) == 1
+        assert served[0]() is None  # httpx's response <-> stream cycle was broken
+    finally:
+        gc.enable()
+        client.close()

@@ -165,5 +165,18 @@ def _page(response: httpx.Response, endpoint: str, items_key: str | None) -> Pag
             k: v for k, v in response.headers.items() if k.lower().startswith(_RATELIMIT_PREFIX)
         },
     )
+    raw = response.content
+    _detach(response)
     # Not parsed here: `Page.items` parses on first use, and the details path never does.
-    return Page(raw=response.content, context=context, items_key=items_key)
+    return Page(raw=raw, context=context, items_key=items_key)
+
+
+def _detach(response: httpx.Response) -> None:
+    """Break the cycle httpx leaves between a read response and its stream wrapper.
+
+    `httpx.Client` wraps `response.stream` in a stream that points back at the response, so a
+    response — and its body, megabytes for a details page — is freed only by the cyclic garbage
+    collector, long after its page was written: measured, about 20 page bodies (80 MB) alive at
+    once in a 100,000-conversation day. The body is read and the stream closed; nothing reads it.
+    """
+    response.stream = httpx.ByteStream(b"")
