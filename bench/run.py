@@ -100,6 +100,8 @@ HEADLINES: dict[str, list[Headline]] = {
     "budget": [
         Headline("budget utilisation", ("budget_utilisation",), ">= 0.90", lambda v: v >= 0.9),
         Headline("429s from the emulator", ("emulator_429s",), "0", lambda v: v == 0),
+        Headline("busiest 60 s window within the limit", ("busiest_within_limit",), "yes",
+                 lambda v: bool(v)),
     ],
     "api": [
         Headline("jobs: wall ÷ lower bound", ("jobs", "wall_ratio"), "<= 1.10", lambda v: v <= 1.10),
@@ -112,6 +114,11 @@ HEADLINES: dict[str, list[Headline]] = {
         Headline("query: requests ÷ minimum", ("query", "request_ratio"), "<= 1.05",
                  lambda v: v <= 1.05),
         Headline("query: conversations per request", ("query", "conversations_per_request")),
+        Headline("jobs over two windows: wall ÷ lower bound", ("jobs_long", "wall_ratio"),
+                 "<= 1.10", lambda v: v <= 1.10),
+        Headline("jobs over two windows: last request ended ÷ lower bound",
+                 ("jobs_long", "requests_done_ratio")),
+        Headline("429s from the emulator (all runs)", ("throttled_429",), "0", lambda v: v == 0),
     ],
     "e2e": [
         Headline("conversations", ("conversations",)),
