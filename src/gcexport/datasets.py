@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -83,6 +84,10 @@ class ExportContext:
     on_rows: Callable[[int], None] = lambda rows: None
     aggregate_queries: list[AggregateQuery] = field(default_factory=list)
     report_requests: list[ReportExportRequest] = field(default_factory=list)
+    # Pages transformed at once, over all days: one per core (the days still fetch in parallel).
+    transforms: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(os.cpu_count() or 2)
+    )
     _raw: threading.local = field(default_factory=threading.local)
 
     def pages(self, endpoint: str, pages: Iterable[Page]) -> Generator[Page, None, None]:
@@ -227,16 +232,18 @@ def _details_load(
         DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load,
     ):
         for page in stream:
-            flat = flatten_conversation_pages([page.raw], source=method)
-            chosen = select_conversations(
-                flat.tables, start=window.start, end=window.end, seen=seen
-            )
-            ctx.record_page(source.endpoint, page, rows=chosen.in_window)
-            if not chosen.kept:
-                continue
-            live = live or chosen.live
-            drift.extend(flat.drift)
-            load.add(_only_day(chosen.tables, window.day))
+            with ctx.transforms:  # one page per core at a time: more only adds memory
+                flat = flatten_conversation_pages([page.raw], source=method)
+                chosen = select_conversations(
+                    flat.tables, start=window.start, end=window.end, seen=seen
+                )
+                ctx.record_page(source.endpoint, page, rows=chosen.in_window)
+                if not chosen.kept:
+                    continue
+                live = live or chosen.live
+                drift.extend(flat.drift)
+                load.add(_only_day(chosen.tables, window.day))
+                del flat, chosen
         found = len(seen)
         seen.clear()  # the ids are not needed while the day waits for the warehouse
         if method == "job" and expected is not None and found < expected:

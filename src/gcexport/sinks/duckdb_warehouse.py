@@ -26,7 +26,7 @@ __all__ = ["DuckDBWarehouse"]
 log = logging.getLogger(__name__)
 
 _VIEW = "_gcexport_chunk"
-MEMORY_LIMIT = "128MB"
+MEMORY_LIMIT = "64MB"
 
 
 class DuckDBWarehouse:
