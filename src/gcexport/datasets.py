@@ -222,7 +222,7 @@ def _details_load(
     The next page is fetched on a thread while this one is flattened and written (one page
     ahead, so memory stays bounded); each page is parsed once, by Arrow.
     """
-    seen: set[str] = set()
+    seen: set[str | int] = set()  # ids kept so far (compact_id)
     live = False
     drift: list[Any] = []
     audit_context = functools.partial(ctx.audit.context, dataset=DETAILS, window=window.key)

@@ -98,3 +98,18 @@ def test_a_conversation_without_id_or_start_is_a_data_error(
 ) -> None:
     with pytest.raises(DataError, match=message):
         select_conversations(tables(record), start=START, end=END, seen=set())
+
+
+def test_canonical_uuids_are_remembered_as_numbers_and_other_ids_as_text() -> None:
+    from gcexport.transform.selection import compact_id
+
+    cid = "8e2a5c1f-3b4d-4e6f-9a0b-1c2d3e4f5a6b"
+    assert compact_id(cid) == 0x8E2A5C1F3B4D4E6F9A0B1C2D3E4F5A6B
+    # Only the canonical text maps to the number: other spellings stay distinct keys.
+    assert compact_id(cid.upper()) == cid.upper()
+    assert compact_id(cid.replace("-", "")) == cid.replace("-", "")
+    assert compact_id("{" + cid[1:-1] + "}") == "{" + cid[1:-1] + "}"
+    assert (
+        compact_id("not-a-uuid-but-thirty-six-characters") == "not-a-uuid-but-thirty-six-characters"
+    )
+    assert len({compact_id(cid), compact_id(cid.upper())}) == 2

@@ -3,13 +3,14 @@
 The details path works from the Arrow tables the transform built (every detail table carries
 `conversation_id`, `conversation_start` and `fetch_seq`), so a page is parsed once, by Arrow::
 
-    seen: set[str] = set()
+    seen: set[str | int] = set()
     chosen = select_conversations(flat.tables, start=day_start, end=day_end, seen=seen)
     chosen.tables["segments"], chosen.in_window, chosen.live
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from gcexport.errors import DataError
 from gcexport.transform.columns import TIMESTAMP
 
-__all__ = ["Selection", "select_conversations"]
+__all__ = ["Selection", "compact_id", "select_conversations"]
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,29 @@ class Selection:
     live: bool  # a kept conversation has no conversationEnd yet (REFERENCE.md §3.4)
 
 
+def compact_id(cid: str | None) -> str | int:
+    """A canonical (lowercase, hyphenated) UUID as its 128-bit number, any other id as it is.
+
+    A day remembers every conversation id it kept; as numbers they take about half the memory
+    (44 instead of 85 bytes each), and the mapping is one-to-one: only the canonical text of a
+    UUID becomes a number, so no two distinct ids share a key.
+    """
+    assert cid is not None  # checked by _inside
+    if len(cid) == 36:
+        try:
+            number = uuid.UUID(cid).int
+        except ValueError:
+            return cid
+        if str(uuid.UUID(int=number)) == cid:
+            return number
+    return cid
+
+
 def select_conversations(
-    tables: dict[str, pa.Table], *, start: datetime, end: datetime, seen: set[str]
+    tables: dict[str, pa.Table], *, start: datetime, end: datetime, seen: set[str | int]
 ) -> Selection:
-    """Keep conversations starting in ``[start, end)`` whose id is not in `seen`; marks them seen.
+    """Keep conversations starting in ``[start, end)`` whose id is not in `seen`; marks them seen
+    (by `compact_id`).
 
     Jobs match overlapping lifetimes and pages may repeat a conversation (REFERENCE.md §5), so
     both filters are needed; within one page the last copy of an id wins. DataError for a
@@ -44,10 +64,11 @@ def select_conversations(
     conversations = tables["conversations"]
     ids = conversations.column("conversation_id").to_pylist()
     inside = _inside(conversations, ids, start, end)
-    latest: dict[str, int] = {}
+    latest: dict[str | int, int] = {}
     for row, (cid, ok) in enumerate(zip(ids, inside, strict=True)):
-        if ok and cid not in seen:
-            latest[cid] = row  # a later copy in the page replaces an earlier one
+        key = compact_id(cid)
+        if ok and key not in seen:
+            latest[key] = row  # a later copy in the page replaces an earlier one
     seen.update(latest)
     rows = sorted(latest.values())
     kept = tables if len(rows) == len(ids) else _only_rows(tables, conversations, rows)
