@@ -26,7 +26,10 @@ __all__ = ["DuckDBWarehouse"]
 log = logging.getLogger(__name__)
 
 _VIEW = "_gcexport_chunk"
-MEMORY_LIMIT = "64MB"
+# Loads stream row groups and spill past this. Measured, ten 100,000-conversation days loaded from
+# Parquet on one thread: 128 MB -> 64 -> 48 MB cost +14% then +3.5% load CPU and saved 50 then
+# 18 MB of RSS; the export keeps its peak under 400 MB at 1,000,000 conversations with 48.
+MEMORY_LIMIT = "48MB"
 
 
 class DuckDBWarehouse:
