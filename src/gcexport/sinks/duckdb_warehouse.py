@@ -26,9 +26,9 @@ __all__ = ["DuckDBWarehouse"]
 log = logging.getLogger(__name__)
 
 _VIEW = "_gcexport_chunk"
-# Loads stream row groups and spill past this. Measured, ten 100,000-conversation days loaded from
-# Parquet on one thread: 128 MB -> 64 -> 48 MB cost +14% then +3.5% load CPU and saved 50 then
-# 18 MB of RSS; the export keeps its peak under 400 MB at 1,000,000 conversations with 48.
+# Loads stream row groups and spill past this. Measured, 100,000-conversation days loaded from
+# Parquet on one thread: 128 -> 64 MB cost +14% load CPU (four days), 64 -> 48 MB +3.5% more (ten),
+# and saved about 60 then 18 MB of RSS; with 48 the export peaks under 400 MB at 1,000,000.
 MEMORY_LIMIT = "48MB"
 
 
