@@ -10,6 +10,7 @@ import pytest
 
 from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator, EmulatorConfig
+from tests.emulator.conftest import login
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
@@ -25,12 +26,7 @@ def fetch(seed: int) -> bytes:
         EmulatorConfig(seed=seed, conversations_per_day=300, now=NOW), clock=FakeClock(NOW)
     )
     with httpx.Client(transport=emu.transport(), base_url="https://api.x") as http:
-        token = http.post(
-            "https://login.x/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("emulator-client", "emulator-secret"),
-        )
-        http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
+        login(http, emu.config)
         return http.post(
             QUERY, json={"interval": DAY, "paging": {"pageSize": 100, "pageNumber": 3}}
         ).content

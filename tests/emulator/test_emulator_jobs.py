@@ -9,6 +9,7 @@ import httpx
 
 from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator, EmulatorConfig
+from tests.emulator.conftest import login
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 JOBS = "/api/v2/analytics/conversations/details/jobs"
@@ -140,12 +141,7 @@ def test_job_failure_fault_ends_failed() -> None:
         clock=clock,
     )
     with httpx.Client(transport=emu.transport(), base_url="https://api.x") as http:
-        token = http.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("emulator-client", "emulator-secret"),
-        )
-        http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
+        login(http, emu.config)
         job = submit(http, {"interval": "2026-03-03T00:00:00Z/2026-03-04T00:00:00Z"})
         clock.advance(1)
         status = http.get(f"{JOBS}/{job}").json()
@@ -155,12 +151,7 @@ def test_job_failure_fault_ends_failed() -> None:
 
 def test_multi_day_job_streams_every_day_in_order(clock: FakeClock, emu: Emulator) -> None:
     with httpx.Client(transport=emu.transport(), base_url="https://api.x") as http:
-        token = http.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("emulator-client", "emulator-secret"),
-        )
-        http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
+        login(http, emu.config)
         job = submit(http, {"interval": "2026-02-20T00:00:00Z/2026-03-02T00:00:00Z"})
         clock.advance(1)
         for size in (1000, 137):
