@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -84,10 +83,6 @@ class ExportContext:
     on_rows: Callable[[int], None] = lambda rows: None
     aggregate_queries: list[AggregateQuery] = field(default_factory=list)
     report_requests: list[ReportExportRequest] = field(default_factory=list)
-    # Pages transformed at once, over all days: one per core (the days still fetch in parallel).
-    transforms: threading.BoundedSemaphore = field(
-        default_factory=lambda: threading.BoundedSemaphore(os.cpu_count() or 2)
-    )
     _raw: threading.local = field(default_factory=threading.local)
 
     def pages(self, endpoint: str, pages: Iterable[Page]) -> Generator[Page, None, None]:
@@ -232,7 +227,9 @@ def _details_load(
         DayLoad(ctx.load, DETAILS, window.day, schemas=_detail_schemas()) as load,
     ):
         for page in stream:
-            with ctx.transforms:  # one page per core at a time: more only adds memory
+            # One page per core at a time, over all days (they still fetch in parallel), the
+            # earliest day's first: days finish in turn and load while later ones transform.
+            with ctx.load.cores.turn(window.day.toordinal()):
                 flat = flatten_conversation_pages([page.raw], source=method)
                 chosen = select_conversations(
                     flat.tables, start=window.start, end=window.end, seen=seen

@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import secrets
 import shutil
@@ -28,7 +29,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
 from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
 from gcexport.errors import ConfigError, GcExportError
-from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots
+from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots, lower_thread_priority
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
 from gcexport.runlog import record_run
@@ -220,6 +221,7 @@ def _run(
             run_id=summary.run_id,
             spool_root=spool,
             slots=WorkSlots(settings.export.workers),
+            warehouse_lanes=min(2, os.cpu_count() or 1),
         )
         now = clock.now()
         watermark = (
@@ -268,26 +270,39 @@ def _run_days(
     results: list[DayResult] = []
     # Twice the threads: `workers` days fetch and transform while as many more wait for the
     # warehouse (ctx.load.slots), holding nothing but their staged files.
-    with ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="gcexport") as pool:
-        futures: dict[Future[DayResult], tuple[str, Window]] = {
-            pool.submit(export_day, ctx, dataset, window): (dataset, window)
-            for dataset, window in tasks
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    wait(pending)
-                    dataset, window = futures[future]
-                    _raise_named(error, dataset, window)
-                result = future.result()
-                results.append(result)
-                _record(ctx, result)
-                reporter.task_done()
+    with (
+        ThreadPoolExecutor(
+            max_workers=2 * workers,
+            thread_name_prefix="gcexport",
+            initializer=lower_thread_priority,
+        ) as pool,
+        ThreadPoolExecutor(
+            max_workers=ctx.load.warehouse_lanes, thread_name_prefix="gcexport-warehouse"
+        ) as loads,
+    ):
+        ctx.load.warehouse_threads = loads
+        try:
+            futures: dict[Future[DayResult], tuple[str, Window]] = {
+                pool.submit(export_day, ctx, dataset, window): (dataset, window)
+                for dataset, window in tasks
+            }
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    error = future.exception()
+                    if error is not None:
+                        for other in pending:
+                            other.cancel()
+                        wait(pending)
+                        dataset, window = futures[future]
+                        _raise_named(error, dataset, window)
+                    result = future.result()
+                    results.append(result)
+                    _record(ctx, result)
+                    reporter.task_done()
+        finally:
+            ctx.load.warehouse_threads = None
     return results
 
 

@@ -48,6 +48,11 @@ def test_top_level_fields_are_read_without_the_items(make_client: Any, body: byt
             {"cursor": None, "totalHits": "7"},
         ),  # another type
         (b'{"conversations":[]}', {"cursor": None, "totalHits": None}),  # absent
+        (
+            b'{"conversations":[],"cursor":{"a":[1,"b",null]},"totalHits":[2.5,true]}',
+            {"cursor": {"a": [1, "b", None]}, "totalHits": [2.5, True]},
+        ),  # nested values come back as plain Python
+        (b'[{"cursor":"c"}]', {"cursor": None, "totalHits": None}),  # not an object
         (b"", {"cursor": None, "totalHits": None}),  # empty body
     ],
 )

@@ -176,3 +176,101 @@ def test_a_day_waiting_for_the_warehouse_lets_the_next_day_start(tmp_path: Path)
         assert wh.count_rows("segments", DAY) == 3
     finally:
         wh.close()
+
+
+def test_a_day_loading_the_warehouse_takes_a_core_before_the_waiting_transforms(
+    tmp_path: Path,
+) -> None:
+    import threading
+    import time
+
+    from gcexport.loading import DayLoad, LoadContext, TurnGate
+    from gcexport.sinks import open_file_sink
+
+    class Recording(DuckDBWarehouse):
+        def replace_partition_from_parquet(self, *args: object, **kwargs: object) -> int:
+            order.append("load")
+            return super().replace_partition_from_parquet(*args, **kwargs)  # type: ignore[arg-type]
+
+    order: list[str] = []
+    wh = Recording(str(tmp_path / "w.duckdb"))
+    sink = open_file_sink(tmp_path / "out", fmt="parquet")
+    cores = TurnGate(1)
+    ctx = LoadContext(
+        sink=sink, warehouse=wh, run_id="r1", spool_root=tmp_path / "spool", cores=cores
+    )
+
+    def day() -> None:
+        with DayLoad(ctx, "d", DAY, schemas={}) as load:
+            load.add({"segments": segments(3)})
+            load.commit()
+
+    def later_transform() -> None:
+        with cores.turn(DAY.toordinal()):  # the earliest day: it still comes after the load
+            order.append("transform")
+
+    def waiting(count: int) -> None:
+        deadline = time.monotonic() + 20
+        while len(cores._waiting) < count:
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=day), threading.Thread(target=later_transform)]
+    try:
+        with cores.turn(DAY.toordinal()):  # a page being transformed holds the only core
+            threads[0].start()
+            waiting(1)  # the day's warehouse load waits for a core
+            threads[1].start()
+            waiting(2)
+            assert order == []
+        for thread in threads:
+            thread.join(timeout=20)
+            assert not thread.is_alive()
+        assert order == ["load", "transform"]
+        assert wh.count_rows("segments", DAY) == 3
+    finally:
+        wh.close()
+
+
+def test_a_day_loads_its_tables_side_by_side_on_two_lanes(tmp_path: Path) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gcexport.loading import DayLoad, LoadContext
+    from gcexport.sinks import open_file_sink
+
+    class Recording(DuckDBWarehouse):
+        def replace_partition_from_parquet(self, table: str, *args: object, **kw: object) -> int:
+            with lock:
+                loaders[table] = threading.current_thread().name
+            return super().replace_partition_from_parquet(table, *args, **kw)  # type: ignore[arg-type]
+
+    lock = threading.Lock()
+    loaders: dict[str, str] = {}
+    wh = Recording(str(tmp_path / "w.duckdb"))
+    sink = open_file_sink(tmp_path / "out", fmt="parquet")
+    sizes = {"big": 5000, "medium": 3000, "small": 2000, "tiny": 10}
+    with ThreadPoolExecutor(2, thread_name_prefix="wh") as threads:
+        ctx = LoadContext(
+            sink=sink,
+            warehouse=wh,
+            run_id="r1",
+            spool_root=tmp_path / "spool",
+            warehouse_threads=threads,
+            warehouse_lanes=2,
+        )
+        try:
+            with DayLoad(ctx, "d", DAY, schemas={}) as load:
+                load.add({name: segments(rows) for name, rows in sizes.items()})
+                outcomes = load.commit()
+            assert {o.table: o.warehouse_rows for o in outcomes} == sizes
+            assert {o.table: o.file_rows for o in outcomes} == sizes
+            assert {name: wh.count_rows(name, DAY) for name in sizes} == sizes
+            # Two lanes, the two biggest tables on different ones.
+            assert len(set(loaders.values())) == 2
+            assert loaders["big"] != loaders["medium"]
+            # The lanes' extra memory is given back.
+            limit = wh.query("SELECT current_setting('memory_limit')")[0][0]
+            assert limit.replace(" ", "") in {"45.7MiB", "48.0MB", "48MB"}, limit
+        finally:
+            wh.close()

@@ -8,15 +8,14 @@ Example::
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.json as pj
+import simdjson
 
 from gcexport.errors import DataError
 
@@ -146,9 +145,11 @@ class Page:
     def top_level(self, types: Mapping[str, pa.DataType]) -> dict[str, Any]:
         """The named top-level fields of a JSON-object body (None when absent), items unbuilt.
 
-        Arrow's JSON reader skips every other field without building it — a quarter of the cost
-        of parsing a 4 MB results page into dicts. A body it cannot read that way (not one
-        object, a field of another type) is parsed whole instead.
+        simdjson indexes the body without building its values, and only the named fields become
+        Python objects: about a fifth of the CPU of Arrow's JSON reader skipping the other fields
+        (the previous way) and a fifteenth of parsing a 4 MB results page into dicts. A body it
+        cannot read that way (not one JSON object) is parsed whole instead, which names the error.
+        `types` documents what each field should hold; values come back as the JSON has them.
         """
         if not self._body.parsed:
             found = _read_top_level(self.raw, types)
@@ -164,20 +165,21 @@ class Page:
         )
 
 
-def _read_top_level(raw: bytes, types: Mapping[str, pa.DataType]) -> dict[str, Any] | None:
-    body = raw.strip()
-    if not body.startswith(b"{"):
-        return None
-    schema = pa.schema(list(types.items()))
-    options = pj.ParseOptions(
-        explicit_schema=schema,
-        unexpected_field_behavior="ignore",
-        newlines_in_values=b"\n" in body or b"\r" in body,
-    )
-    read = pj.ReadOptions(use_threads=False, block_size=len(body) + 1)
+def _read_top_level(raw: bytes, names: Iterable[str]) -> dict[str, Any] | None:
+    # A parser per body: a parser holds one live document and its buffers; making one is cheap.
     try:
-        table = pj.read_json(io.BytesIO(body), read_options=read, parse_options=options)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        body = simdjson.Parser().parse(raw)
+    except (ValueError, RuntimeError):  # not JSON (or empty): the full parse reports it
         return None
-    rows = table.to_pylist()
-    return rows[0] if len(rows) == 1 else None
+    if not isinstance(body, simdjson.Object):
+        return None
+    return {name: _plain(body.get(name)) for name in names}
+
+
+def _plain(value: Any) -> Any:
+    """A simdjson value as plain Python (objects and arrays are built only when asked for)."""
+    if isinstance(value, simdjson.Object):
+        return value.as_dict()
+    if isinstance(value, simdjson.Array):
+        return value.as_list()
+    return value

@@ -10,7 +10,7 @@ The details path works from the Arrow tables the transform built (every detail t
 
 from __future__ import annotations
 
-import uuid
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +33,9 @@ class Selection:
     live: bool  # a kept conversation has no conversationEnd yet (REFERENCE.md §3.4)
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def compact_id(cid: str | None) -> str | int:
     """A canonical (lowercase, hyphenated) UUID as its 128-bit number, any other id as it is.
 
@@ -41,13 +44,8 @@ def compact_id(cid: str | None) -> str | int:
     UUID becomes a number, so no two distinct ids share a key.
     """
     assert cid is not None  # checked by _inside
-    if len(cid) == 36:
-        try:
-            number = uuid.UUID(cid).int
-        except ValueError:
-            return cid
-        if str(uuid.UUID(int=number)) == cid:
-            return number
+    if _CANONICAL_UUID.fullmatch(cid):
+        return int(cid.replace("-", ""), 16)
     return cid
 
 
