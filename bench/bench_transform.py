@@ -32,7 +32,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.json as pj
 
-from gcexport.sinks.formats import TableFileWriter
+from gcexport.sinks.formats import TableFileWriter, write_table_bytes
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversation_pages
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "genesys-api" / "samples"
@@ -196,6 +196,19 @@ def _stringify_nested(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def parquet_writer_alone(pages: list[bytes]) -> float:
+    """CPU seconds to write the flattened tables of `pages` as Parquet with the exporter's options,
+    the tables built beforehand (not timed), whole, one file each."""
+    results = [flatten_conversation_pages([page], source="bench") for page in pages]
+    tables = [pa.concat_tables([r.tables[name] for r in results]) for name in results[0].tables]
+    del results
+    gc.collect()
+    start = time.process_time()
+    for table in tables:
+        write_table_bytes(table, "parquet")
+    return time.process_time() - start
+
+
 def _batches(pages: list[bytes], size: int) -> Iterator[list[bytes]]:
     for i in range(0, len(pages), size):
         yield pages[i : i + size]
@@ -237,6 +250,7 @@ def run(
     per_page = _timed(run_arrow, pages, 1)
     half = _timed(run_arrow, pages[: len(pages) // 2], pages_per_call)
     read = _timed(run_reader_only, pages, pages_per_call)["cpu_seconds"]
+    writer_alone = parquet_writer_alone(pages)
     flatten = _timed(run_flatten_only, pages, pages_per_call)["cpu_seconds"]
     report: dict[str, Any] = {
         "conversations": conversations,
@@ -257,6 +271,9 @@ def run(
             "parquet_write": round(arrow["cpu_seconds"] - flatten, 3),
         },
         "rate_json_read_only_per_cpu_s": round(conversations / read),
+        # The ceiling of any transform writing these tables with pyarrow's Parquet writer: the
+        # finished tables (whole, in memory, one row group each) written with nothing else to do.
+        "rate_parquet_writer_alone_per_cpu_s": round(conversations / writer_alone),
         "peak_arrow_mb": round(arrow["peak_arrow_bytes"] / 1e6, 1),
         "peak_arrow_mb_half_the_input": round(half["peak_arrow_bytes"] / 1e6, 1),
         "rss_growth_mb": round(arrow["rss_growth_bytes"] / 1e6, 1),

@@ -92,6 +92,9 @@ HEADLINES: dict[str, list[Headline]] = {
         Headline("× naive baseline (json_normalize)", ("ratio_vs_baseline_cpu",), ">= 5",
                  lambda v: v >= 5),
         Headline("peak Arrow memory MB", ("peak_arrow_mb",)),
+        Headline("ceiling: JSON reader alone, conversations/s", ("rate_json_read_only_per_cpu_s",)),
+        Headline("ceiling: Parquet writer alone on finished tables, conversations/s",
+                 ("rate_parquet_writer_alone_per_cpu_s",)),
     ],
     "emulator": [
         Headline("served job results conversations/s (warm)",

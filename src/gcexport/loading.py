@@ -124,8 +124,9 @@ class TurnGate:
         self._changed = threading.Condition()
 
     @contextlib.contextmanager
-    def turn(self, priority: int, *, places: int = 1) -> Iterator[None]:
-        """Hold `places` (at most all of them) from the moment no waiter goes before us."""
+    def turn(self, priority: int, *, places: int = 1) -> Iterator[HeldPlaces]:
+        """Hold `places` (at most all of them) from the moment no waiter goes before us; those
+        not given back early (`HeldPlaces.give_back`) are given back at the end."""
         places = max(1, min(places, self._count))
         ticket = (priority, next(self._arrivals))
         with self._changed:
@@ -140,12 +141,31 @@ class TurnGate:
             heapq.heappop(self._waiting)
             self._free -= places
             self._changed.notify_all()  # the next waiter may fit in a place still free
+        held = HeldPlaces(self, places)
         try:
-            yield
+            yield held
         finally:
-            with self._changed:
-                self._free += places
-                self._changed.notify_all()
+            held.give_back(held.places)
+
+    def _give_back(self, places: int) -> None:
+        with self._changed:
+            self._free += places
+            self._changed.notify_all()
+
+
+class HeldPlaces:
+    """The places of one `TurnGate.turn`; some can be given back before the turn ends."""
+
+    def __init__(self, gate: TurnGate, places: int) -> None:
+        self._gate, self.places = gate, places
+        self._lock = threading.Lock()
+
+    def give_back(self, places: int = 1) -> None:
+        with self._lock:
+            places = min(places, self.places)
+            self.places -= places
+        if places:
+            self._gate._give_back(places)
 
 
 @dataclass
@@ -345,19 +365,26 @@ class DayLoad:
             lane = sizes.index(min(sizes))
             groups[lane].append((load, files))
             sizes[lane] += sum(record.bytes for record in files)
-        with wh.lanes(lanes) as handles, self.ctx.cores.turn(WAREHOUSE_TURN, places=lanes):
+        with wh.lanes(lanes) as handles, self.ctx.cores.turn(WAREHOUSE_TURN, places=lanes) as held:
+            # A lane that is done gives its core back to the transforms at once.
             parts = self.ctx.on_warehouse_threads(
                 [
-                    functools.partial(self._load_group, handle, group)
+                    functools.partial(self._load_group, handle, group, done=held.give_back)
                     for handle, group in zip(handles, groups, strict=True)
                 ]
             )
         return {table: rows for part in parts for table, rows in part.items()}
 
     def _load_group(
-        self, wh: Any, group: list[tuple[_TableLoad, list[Any]]]
+        self,
+        wh: Any,
+        group: list[tuple[_TableLoad, list[Any]]],
+        done: Callable[[], None] = lambda: None,
     ) -> dict[str, int | None]:
-        return {load.table: self._load_warehouse(wh, load, files) for load, files in group}
+        try:
+            return {load.table: self._load_warehouse(wh, load, files) for load, files in group}
+        finally:
+            done()
 
     def _load_warehouse(self, wh: Any, load: _TableLoad, published: Sequence[Any]) -> int:
         schema = load.schema or self.schemas[load.table]

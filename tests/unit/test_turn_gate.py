@@ -94,3 +94,26 @@ def test_a_place_is_given_back_when_the_holder_fails() -> None:
 def test_a_gate_needs_a_place() -> None:
     with pytest.raises(ValueError, match="at least one place"):
         TurnGate(0)
+
+
+def test_places_given_back_early_let_a_waiter_in_before_the_turn_ends() -> None:
+    gate = TurnGate(2)
+    entered = threading.Event()
+
+    def waiter() -> None:
+        with gate.turn(5):
+            entered.set()
+
+    with gate.turn(-1, places=5) as held:  # capped at the gate's two places
+        assert held.places == 2 and gate._free == 0
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        _wait_until(lambda: len(gate._waiting) == 1)
+        assert not entered.is_set()
+        held.give_back()
+        assert entered.wait(timeout=10)  # in while the turn still holds its other place
+        thread.join(timeout=10)
+        assert held.places == 1 and gate._free == 1
+        held.give_back(3)  # more than held: gives back what it has
+        assert held.places == 0
+    assert gate._free == 2

@@ -31,10 +31,11 @@ _VIEW = "_gcexport_chunk"
 # Parquet on one thread: 128 -> 64 MB cost +14% load CPU (four days), 64 -> 48 MB +3.5% more (ten),
 # and saved about 60 then 18 MB of RSS; with 48 the export peaks under 400 MB at 1,000,000.
 MEMORY_LIMIT = "48MB"
-# While `lanes` load tables side by side, each lane gets as much (one lane alone runs out of
-# memory in half of it). Measured, one 100,000-conversation day's six tables from Parquet on two
-# lanes: 5.6 -> 3.5 s wall for the same CPU.
-LANE_MEMORY_MB = 48
+# While `lanes` load tables side by side, the limit is this much per lane (two lanes run out of
+# memory in 48 MB together). Measured, one 100,000-conversation day's six tables from Parquet:
+# one lane 5.6 s; two lanes 3.6 s wall with 2 x 48 MB, 3.65 s and +3% CPU with 2 x 40 MB, which
+# peaks 15 MB lower.
+LANE_MEMORY_MB = 40
 
 
 class DuckDBWarehouse:
