@@ -112,3 +112,42 @@ def test_screenshots_at_both_widths(tab: Any, tmp_path: Path) -> None:
     assert shot_width == width and height > 2000 and len(data) > 50_000
     if width == 1400 and os.environ.get("GCEXPORT_UPDATE_SCREENSHOT"):
         SCREENSHOT.write_bytes(data)
+
+
+def test_agents_who_share_a_name_are_told_apart(demo: Demo, report: ReportResult) -> None:
+    html = report.path.read_text(encoding="utf-8")
+    table = html.split('<table data-table="agents">', 1)[1].split("</table>", 1)[0]
+    shown = [row.split("</th>", 1)[0] for row in table.split('<tr><th scope="row">')[1:]]
+    assert len(shown) == 15 and len(set(shown)) == 15
+    shared = demo.sql("select name from users group by name having count(*) > 1")
+    assert shared  # the demo org has namesakes
+    for (name,) in shared:
+        labelled = [s for s in shown if s.startswith(f"{name} (")]
+        assert all(s.endswith("@example.com)") for s in labelled)
+        assert name not in shown  # a shared name never stands alone
+
+
+def test_an_impossible_share_is_flagged_in_the_quality_panel(demo: Demo, tmp_path: Path) -> None:
+    kpis = {**demo.kpis, "handle_share": "avg_handle_ms / avg_talk_ms"}  # an average of averages
+    result = build_report(
+        demo.warehouse_url,
+        start=None,
+        end=None,
+        queues=[],
+        out=tmp_path / "report.html",
+        custom_kpis=kpis,
+    )
+    html = result.path.read_text(encoding="utf-8")
+    flags = html.split('data-panel="quality"', 1)[1]
+    assert flags.count('data-kpi-flag="') == 1
+    assert 'data-kpi-flag="handle_share">✗ handle_share is a share but lies outside [0, 1]' in flags
+    assert result.headline["handle_share"] is not None and result.headline["handle_share"] > 1
+    clean = build_report(
+        demo.warehouse_url,
+        start=None,
+        end=None,
+        queues=[],
+        out=tmp_path / "clean.html",
+        custom_kpis=demo.kpis,
+    )
+    assert "✓ every share" in clean.path.read_text(encoding="utf-8")
