@@ -232,6 +232,9 @@ def report(
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path(
         "gcexport-report.html"
     ),
+    min_volume: Annotated[
+        int, typer.Option(min=0, help="Mark rate points resting on fewer interactions.")
+    ] = 10,
     config: ConfigOpt = None,
 ) -> None:
     """Render a self-contained HTML KPI report with charts from the warehouse."""
@@ -243,7 +246,14 @@ def report(
     from gcexport.report import build_report_command
 
     raise typer.Exit(
-        build_report_command(settings, start=start_at, end=end_at, queues=queue or [], out=out)
+        build_report_command(
+            settings,
+            start=start_at,
+            end=end_at,
+            queues=queue or [],
+            out=out,
+            min_volume=min_volume,
+        )
     )
 
 

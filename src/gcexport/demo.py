@@ -41,10 +41,11 @@ def demo_settings(out: Path) -> Settings:
             "genesys": {"requests_per_minute": int(DEMO_RATE * 0.9)},
             "export": {"out": str(out), "state_dir": str(out / ".gcexport")},
             "details": {"poll_seconds": 0.5},
+            # ratios of sums (never of averages); `*_share` declares a fraction in [0, 1]
             "kpis": {
-                "talk_ratio": "avg_talk_ms / avg_handle_ms",
-                "hold_ratio": "avg_hold_ms / avg_handle_ms",
-                "efficiency": "100 - 50 * hold_ratio",
+                "talk_share": "talk_ms_sum / nullif(handle_ms_sum, 0)",
+                "hold_share": "hold_ms_sum / nullif(handle_ms_sum, 0)",
+                "acw_share": "acw_ms_sum / nullif(handle_ms_sum, 0)",
             },
         },
     )

@@ -114,6 +114,31 @@ def test_cli_writes_the_report_and_prints_its_path(demo: Demo, cli: Any, tmp_pat
     assert 'data-kpi="offered"' in out.read_text(encoding="utf-8")
 
 
+def test_cli_min_volume_decides_which_rate_points_are_marked(
+    demo: Demo, cli: Any, tmp_path: Path
+) -> None:
+    def low_points(volume: int) -> int:
+        out = tmp_path / f"v{volume}.html"
+        args = ["--warehouse", demo.warehouse_url, "--min-volume", str(volume), "--out", str(out)]
+        assert cli("report", *args).code == 0
+        html = out.read_text(encoding="utf-8")
+        assert f"Hollow points rest on fewer than {volume:,} interactions" in html
+        return html.count('class="mark low"')
+
+    none, some, most = low_points(0), low_points(10), low_points(1000)
+    assert none == 0 < some < most
+    with pytest.raises(ConfigError, match="minimum volume must be 0 or more"):
+        build_report(
+            demo.warehouse_url,
+            start=None,
+            end=None,
+            queues=[],
+            out=tmp_path / "x.html",
+            min_volume=-1,
+        )
+    assert not (tmp_path / "x.html").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ import pyarrow as pa
 import pytest
 from transform_support import load_sample
 
+from gcexport.demo import demo_settings
 from gcexport.errors import ConfigError, DataError
 from gcexport.transform import (
     TABLE_SCHEMAS,
@@ -19,6 +22,12 @@ from gcexport.transform import (
     flatten_queues,
     validate_kpi_expressions,
 )
+from gcexport.transform.kpis import DICTIONARY, KEYS, QUEUE_KPIS_SCHEMA, dictionary_markdown
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 CUSTOM = {
     "talk_ratio": "avg_talk_ms / avg_handle_ms",
@@ -326,3 +335,108 @@ def test_kpis_of_an_emulated_day_equal_kpis_computed_from_its_details() -> None:
         assert row["queue_name"] == names[row["queue_id"]]
     assert sum(r["offered"] for r in kpis) > 100
     assert any(r["abandoned"] for r in kpis) and any(r["avg_hold_ms"] for r in kpis)
+
+
+# --- the sums behind every ratio; one data dictionary; shipped KPIs are ratios of sums ---------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _hour(hour: int, queue: str, metrics: list[dict[str, Any]], **group: str) -> dict[str, Any]:
+    start = datetime(2026, 11, 20, hour, tzinfo=timezone.utc)
+    interval = f"{start.isoformat()}/{(start + timedelta(hours=1)).isoformat()}"
+    return {
+        "group": {"queueId": queue, "mediaType": "voice", **group},
+        "data": [{"interval": interval, "metrics": metrics}],
+    }
+
+
+def _sl(numerator: int, denominator: int) -> dict[str, Any]:
+    stats = {"numerator": numerator, "denominator": denominator, "target": 0.8}
+    return {"metric": "oServiceLevel", "stats": stats}
+
+
+def _timer(metric: str, count: int, total: float) -> dict[str, Any]:
+    return {"metric": metric, "stats": {"count": count, "sum": total}}
+
+
+def test_every_ratio_travels_with_its_sums_so_roll_ups_weigh_correctly() -> None:
+    busy = [_sl(90, 100), _timer("tHandle", 100, 30_000_000.0), _timer("tHeld", 10, 600_000.0)]
+    quiet = [_sl(0, 1), _timer("tHandle", 1, 200_000.0), _timer("tHeld", 1, 100_000.0)]
+    table = flatten_aggregates(
+        [_hour(9, "q", busy), _hour(3, "q", quiet)],
+        granularity="PT1H",
+        time_zone="UTC",
+        group_by=["queueId", "mediaType"],
+        query_name="queue_hourly",
+    )
+    kpis = compute_queue_kpis(
+        table, None, custom_kpis={"hold_share": "hold_ms_sum / handle_ms_sum"}
+    )
+    rows = kpis.to_pylist()
+    assert [(r["service_level_numerator"], r["service_level_denominator"]) for r in rows] == [
+        (0.0, 1.0),
+        (90.0, 100.0),
+    ]
+    assert [(r["handle_count"], r["handle_ms_sum"], r["hold_count"]) for r in rows] == [
+        (1, 200_000.0, 1),
+        (100, 30_000_000.0, 10),
+    ]
+    weighted = sum(r["service_level_numerator"] for r in rows) / sum(
+        r["service_level_denominator"] for r in rows
+    )
+    assert weighted == pytest.approx(90 / 101)  # 89.1 %, where avg(service_level) says 45 %
+    assert sum(r["service_level"] for r in rows) / 2 == pytest.approx(0.45)
+    assert [r["hold_share"] for r in rows] == [pytest.approx(0.5), pytest.approx(0.02)]
+    assert [r["avg_hold_ms"] for r in rows] == [100_000.0, 60_000.0]  # per HELD interaction
+
+
+def test_queries_split_by_more_than_queue_and_media_do_not_feed_the_kpis() -> None:
+    hourly = flatten_aggregates(
+        [_hour(9, "q", [_timer("tHandle", 4, 400.0)])],
+        granularity="PT1H",
+        time_zone="UTC",
+        group_by=["queueId", "mediaType"],
+        query_name="queue_hourly",
+    )
+    by_wrapup = flatten_aggregates(
+        [_hour(9, "q", [_timer("tHandle", 4, 400.0)], wrapUpCode="w1")],
+        granularity="PT1H",
+        time_zone="UTC",
+        group_by=["queueId", "wrapUpCode"],
+        query_name="wrapup_daily",
+    )
+    rows = compute_queue_kpis(pa.concat_tables([hourly, by_wrapup]), None).to_pylist()
+    assert [(r["handle_count"], r["handle_ms_sum"]) for r in rows] == [(4, 400.0)]
+
+
+def test_the_data_dictionary_covers_every_measure_and_the_readme_shows_it() -> None:
+    measures = set(QUEUE_KPIS_SCHEMA.names) - set(KEYS) - {"queue_name", "partition_date", "extra"}
+    assert {c.name for c in DICTIONARY} == measures
+    assert len(DICTIONARY) == len(measures) == 24  # 15 sums, 8 ratios, the target
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- kpi-dictionary:start -->\n", 1)[1].split(
+        "\n<!-- kpi-dictionary:end -->"
+    )[0]
+    assert block == dictionary_markdown()
+    assert "| `avg_hold_ms` | `hold_ms_sum / hold_count` | tHeld sum ÷ tHeld count |" in block
+    assert "avg(service_level)" not in readme
+    assert "sum(service_level_numerator) / sum(service_level_denominator)" in readme
+
+
+def _shipped_kpis() -> dict[str, dict[str, str]]:
+    example = tomllib.loads((ROOT / "gcexport.example.toml").read_text(encoding="utf-8"))
+    return {"example": example["kpis"], "demo": demo_settings(Path("unused")).kpis}
+
+
+def test_no_shipped_kpi_divides_averages_and_every_share_is_in_range() -> None:
+    shipped = _shipped_kpis()
+    assert all(len(kpis) >= 3 for kpis in shipped.values())
+    for where, kpis in shipped.items():
+        for name, expression in kpis.items():
+            assert "avg_" not in expression, (where, name)  # ratios of sums, never of averages
+        validate_kpi_expressions(kpis)
+    table = _aggregates("aggregates-response.all-metrics.splunk-mock.json")
+    rows = compute_queue_kpis(table, None, custom_kpis=shipped["example"]).to_pylist()
+    shares = [r[n] for r in rows for n in shipped["example"] if n.endswith("_share")]
+    assert shares and all(0 <= s <= 1 for s in shares if s is not None)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gcexport.errors import ConfigError, DestinationError, GcExportError
 from gcexport.report import queries
+from gcexport.report.checks import KpiFlag, impossible_shares
 from gcexport.report.page import ReportData, render_page
 from gcexport.report.quality import fetch_quality
 from gcexport.report.scope import Scope, resolve_scope
@@ -28,7 +29,9 @@ from gcexport.report.source import Source, open_source, require_tables
 if TYPE_CHECKING:
     from gcexport.config import Settings
 
-__all__ = ["ReportResult", "build_report", "build_report_command"]
+__all__ = ["MIN_VOLUME", "ReportResult", "build_report", "build_report_command"]
+
+MIN_VOLUME = 10  # rate points resting on fewer interactions are marked as low volume
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,14 @@ def build_report(
     time_zone: str = "UTC",
     service_level_target: float | None = None,
     custom_kpis: Mapping[str, str] = {},
+    min_volume: int = MIN_VOLUME,
 ) -> ReportResult:
-    """Query the warehouse for `[start, end)` (default: all its data) and write the HTML to `out`."""
+    """Query the warehouse for `[start, end)` (default: all its data) and write the HTML to `out`.
+
+    Rate points resting on fewer than `min_volume` interactions are marked as low volume.
+    """
+    if min_volume < 0:
+        raise ConfigError(f"the minimum volume must be 0 or more, not {min_volume}")
     source = open_source(warehouse_url)
     try:
         tables = require_tables(source, warehouse_url)
@@ -58,6 +67,7 @@ def build_report(
             source, start=start, end=end, queue_names=queues, time_zone=time_zone, tables=tables
         )
         data = _collect(source, scope, tables, custom_kpis, service_level_target)
+        data = replace(data, min_volume=min_volume)
     finally:
         source.close()
     _write(out, render_page(data))
@@ -75,6 +85,7 @@ def _collect(
     if target is not None:
         headline["service_level_target"] = target
     target_value = headline.get("service_level_target")
+    by_media = queries.fetch_grouped(source, scope, ["media_type"], custom_kpis=custom_kpis)
     return ReportData(
         scope=scope,
         headline=headline,
@@ -85,9 +96,32 @@ def _collect(
         agents=queries.fetch_agents(source, scope),
         quality=fetch_quality(source, scope, tables),
         custom_kpis=dict(custom_kpis),
-        users=queries.fetch_lookup(source, "users", tables),
+        users=queries.fetch_user_labels(source, tables),
         wrapup_names=queries.fetch_lookup(source, "wrapup_codes", tables),
+        by_media=[(key[0], values) for key, values in by_media],
+        kpi_flags=_flags(source, scope, headline, by_media, custom_kpis),
     )
+
+
+def _flags(
+    source: Source,
+    scope: Scope,
+    headline: dict[str, float | int | None],
+    by_media: list[tuple[tuple[str, ...], dict[str, float | int | None]]],
+    custom_kpis: Mapping[str, str],
+) -> list[KpiFlag]:
+    """Shares outside [0, 1] over the window: in total, per media type, per queue × media type.
+
+    Not per interval: a conversation's timers are emitted when each ends, so one hour may hold
+    a talk time whose handle time falls in the next, and a true share may leave [0, 1] there.
+    """
+    cells = queries.fetch_grouped(
+        source, scope, ["queue_id", "media_type"], custom_kpis=custom_kpis
+    )
+    names = scope.queue_names
+    rows = [("all media", headline), *((key[0], values) for key, values in by_media)]
+    rows += [(f"{names.get(q, q)} · {m}", values) for (q, m), values in cells]
+    return impossible_shares(rows)
 
 
 def _write(out: Path, html: str) -> None:
@@ -108,6 +142,7 @@ def build_report_command(
     end: datetime | None,
     queues: list[str],
     out: Path,
+    min_volume: int = MIN_VOLUME,
 ) -> int:
     """The CLI's `gcexport report`: build from the configured warehouse, print the path, exit code."""
     try:
@@ -124,6 +159,7 @@ def build_report_command(
             out=out,
             time_zone=_time_zone(settings),
             custom_kpis=settings.kpis,
+            min_volume=min_volume,
         )
     except GcExportError as exc:
         print(f"gcexport: error: {exc}", file=sys.stderr)

@@ -19,13 +19,30 @@ from zoneinfo import ZoneInfo
 from gcexport.config import parse_duration
 from gcexport.errors import ConfigError
 from gcexport.report import formats
-from gcexport.report.queries import AgentRow, BucketRow, QueueHandle
+from gcexport.report.queries import BucketRow, QueueHandle
 from gcexport.report.scope import Scope
 from gcexport.report.svg import Frame, Series, bars, line_chart, stacked_columns
 
-__all__ = ["Timeline", "handle_chart", "rates_chart", "timeline", "volume_chart", "wrapup_chart"]
+__all__ = [
+    "MEDIA_STYLES",
+    "Timeline",
+    "handle_chart",
+    "media_style",
+    "rates_chart",
+    "timeline",
+    "volume_chart",
+    "wrapup_chart",
+]
 
 MAX_COLUMNS = 96
+# One palette entry per media type, the same in every report (never by volume rank).
+MEDIA_STYLES = {"voice": 0, "chat": 1, "email": 2, "message": 3, "callback": 4, "video": 5}
+OTHER_STYLE = 6
+
+
+def media_style(media_type: str) -> int:
+    """The fixed palette index of a media type (one shared index for rare and unknown types)."""
+    return MEDIA_STYLES.get(media_type, OTHER_STYLE)
 
 
 @dataclass(frozen=True)
@@ -75,11 +92,8 @@ def _slot_key(moment: datetime, zone: ZoneInfo, *, daily: bool) -> tuple[object,
 
 
 def _media(buckets: Sequence[BucketRow]) -> list[str]:
-    """Media types, busiest first (the bottom of each stack)."""
-    totals: dict[str, int] = defaultdict(int)
-    for row in buckets:
-        totals[row.media_type] += row.offered
-    return sorted(totals, key=lambda m: (-totals[m], m))
+    """Media types in their fixed order (the same stacking and colours in every report)."""
+    return sorted({row.media_type for row in buckets}, key=lambda m: (media_style(m), m))
 
 
 def _step(granularity: str) -> timedelta:
@@ -112,7 +126,10 @@ def _slot(label: str, rows: list[BucketRow]) -> Slot:
 
 def volume_chart(line: Timeline) -> str:
     """Offered interactions per slot, stacked by media type."""
-    series = [Series(m, [s.offered.get(m, 0) for s in line.slots]) for m in line.media]
+    series = [
+        Series(m, [s.offered.get(m, 0) for s in line.slots], style=media_style(m))
+        for m in line.media
+    ]
     per = "hour" if line.unit.startswith("Hour") else "day"
     frame = Frame(
         "volume_by_hour", f"{line.unit} ({line.time_zone})", f"Interactions offered per {per}"
@@ -120,11 +137,19 @@ def volume_chart(line: Timeline) -> str:
     return stacked_columns(frame, [s.label for s in line.slots], series, fmt=formats.count)
 
 
-def rates_chart(line: Timeline, *, target: float | None) -> str:
-    """Service level and abandon rate per slot, in percent, with the service-level target."""
+def rates_chart(line: Timeline, *, target: float | None, min_volume: int = 0) -> str:
+    """Service level and abandon rate per slot, in percent, with the service-level target.
+
+    A point resting on fewer than `min_volume` interactions (eligible for the service level,
+    offered for the abandon rate) is marked as low volume.
+    """
     service = [_pct(s.sl_numerator, s.sl_denominator) for s in line.slots]
-    abandon = [_pct(s.abandoned, sum(s.offered.values())) for s in line.slots]
-    series = [Series("Service level", service), Series("Abandon rate", abandon)]
+    offered = [float(sum(s.offered.values())) for s in line.slots]
+    abandon = [_pct(s.abandoned, n) for s, n in zip(line.slots, offered, strict=True)]
+    series = [
+        Series("Service level", service, volume=[s.sl_denominator for s in line.slots]),
+        Series("Abandon rate", abandon, volume=offered),
+    ]
     frame = Frame(
         "service_level_by_interval",
         f"{line.unit} ({line.time_zone})",
@@ -140,6 +165,7 @@ def rates_chart(line: Timeline, *, target: float | None) -> str:
         top=100,
         fmt=lambda v: f"{v:.0f}%",
         reference=reference,
+        min_volume=min_volume,
     )
 
 
@@ -165,7 +191,3 @@ def wrapup_chart(rows: Sequence[tuple[str, int]], names: dict[str, str]) -> str:
     series = [Series("Handled interactions", [n for _, n in rows])]
     frame = Frame("top_wrapup_codes", "Handled interactions (count)", "Wrap-up code")
     return bars(frame, labels, series, fmt=formats.count)
-
-
-def agent_names(rows: Sequence[AgentRow], users: dict[str, str]) -> list[str]:
-    return [users.get(r.user_id, r.user_id) for r in rows]

@@ -14,12 +14,15 @@ from datetime import datetime
 from html import escape
 
 from gcexport.report import charts, formats
+from gcexport.report.checks import KpiFlag
+from gcexport.report.media import BUILT_IN_BY_MEDIA, media_table, scroll
 from gcexport.report.quality import Quality
 from gcexport.report.quality_panel import render_quality
 from gcexport.report.queries import AgentRow, BucketRow, QueueHandle
 from gcexport.report.scope import Scope
 from gcexport.report.scope import zone as zone_of
 from gcexport.report.style import CSS
+from gcexport.transform.kpis import is_share
 
 __all__ = ["BUILT_IN", "ReportData", "render_page"]
 
@@ -58,13 +61,13 @@ BUILT_IN = [
     ),
     Kpi(
         "avg_speed_of_answer_ms",
-        "Average speed of answer",
+        "Avg speed of answer, per answered",
         formats.duration_ms,
-        "Wait before an agent answered: tAnswered sum ÷ tAnswered count.",
+        "Wait before an agent answered, per answered interaction: tAnswered sum ÷ tAnswered count.",
     ),
     Kpi(
         "avg_handle_ms",
-        "Average handle time",
+        "Avg handle time, per handled",
         formats.duration_ms,
         "Talk + hold + after-call work per handled interaction: tHandle sum ÷ tHandle count.",
     ),
@@ -84,8 +87,13 @@ class ReportData:
     agents: Sequence[AgentRow]
     quality: Quality
     custom_kpis: Mapping[str, str] = field(default_factory=dict)
-    users: Mapping[str, str] = field(default_factory=dict)
+    users: Mapping[str, str] = field(
+        default_factory=dict
+    )  # id → label, told apart when names clash
     wrapup_names: Mapping[str, str] = field(default_factory=dict)
+    by_media: Sequence[tuple[str, Mapping[str, float | int | None]]] = ()
+    kpi_flags: Sequence[KpiFlag] = ()
+    min_volume: int = 0
 
 
 def render_page(data: ReportData) -> str:
@@ -93,9 +101,10 @@ def render_page(data: ReportData) -> str:
     sections = [
         _header(data.scope),
         _kpis(data),
+        media_table(BUILT_IN_BY_MEDIA, data.headline, data.by_media, data.custom_kpis),
         _charts(data),
         _agents(data),
-        render_quality(data.quality),
+        render_quality(data.quality, data.kpi_flags),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -132,7 +141,8 @@ def _kpis(data: ReportData) -> str:
         for k in BUILT_IN
     ]
     for name, expression in data.custom_kpis.items():
-        custom = Kpi(name, name.replace("_", " ").capitalize(), formats.decimal, "")
+        fmt = formats.percent if is_share(name) else formats.decimal
+        custom = Kpi(name, name.replace("_", " ").capitalize(), fmt, "")
         cards.append(_card(custom, data.headline.get(name), f"Your KPI: {expression}", custom=True))
     return f'<section class="kpis" aria-label="Headline KPIs">{"".join(cards)}</section>'
 
@@ -161,7 +171,9 @@ def _card(
 
 
 def _figure(title: str, caption: str, svg: str | None) -> str:
-    body = svg or '<p class="empty">No data for this chart in the chosen window.</p>'
+    body = (
+        scroll(svg) if svg else '<p class="empty">No data for this chart in the chosen window.</p>'
+    )
     return (
         f"<figure><h2>{escape(title)}</h2>{body}<figcaption>{escape(caption)}</figcaption></figure>"
     )
@@ -180,12 +192,18 @@ def _charts(data: ReportData) -> str:
             _figure(
                 "Service level and abandon rate by interval",
                 "Service level = oServiceLevel numerator ÷ denominator; abandon rate = tAbandon ÷ nOffered. "
-                "Gaps: no eligible interactions.",
-                charts.rates_chart(line, target=data.service_level_target) if line.slots else None,
+                "Gaps: no eligible interactions. Hollow points rest on fewer than "
+                f"{data.min_volume:,} interactions (eligible, or offered) and are left off the line.",
+                charts.rates_chart(
+                    line, target=data.service_level_target, min_volume=data.min_volume
+                )
+                if line.slots
+                else None,
             ),
             _figure(
                 "Handle time by queue: talk, hold and after-call work",
-                "Each part's total (tTalk, tHeld, tAcw sum) ÷ handled interactions (tHandle count), longest first.",
+                "Per handled interaction: each part's total (tTalk, tHeld, tAcw sum) ÷ handled "
+                "interactions (tHandle count), longest first.",
                 charts.handle_chart(data.queue_handle, handle_names) if data.queue_handle else None,
             ),
             _figure(
@@ -203,7 +221,16 @@ def _charts(data: ReportData) -> str:
 def _agents(data: ReportData) -> str:
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("Agent", "Handled", "AHT", "Avg talk", "Avg hold", "Avg ACW", "Transfers")
+        for h in (
+            "Agent",
+            "Handled",
+            "AHT per handled",
+            "Talk per talk",
+            "Hold per held",
+            "Hold per handled",
+            "ACW per ACW",
+            "Transfers",
+        )
     )
     rows = "".join(_agent_row(a, data.users) for a in data.agents)
     note = (
@@ -212,13 +239,18 @@ def _agents(data: ReportData) -> str:
         else ""
     )
     body = (
-        f'<table data-table="agents"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        scroll(
+            f'<table data-table="agents"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        )
         if rows
         else ('<p class="empty">No agent aggregates in the chosen window.</p>')
     )
     return (
         f'<section><h2>Agent league table</h2>{body}<p class="caption">Agents who handled most '
-        f"(tHandle count); averages are timer sum ÷ timer count; daily buckets count when their day starts in the window.{escape(note)}</p></section>"
+        "(tHandle count). Each average is a timer's sum ÷ its own count, so it is per interaction "
+        "with that timer (hold per held interaction); hold per handled = tHeld sum ÷ tHandle count. "
+        "Names shared by several agents carry their email. Daily buckets count when their day "
+        f"starts in the window.{escape(note)}</p></section>"
     )
 
 
@@ -228,6 +260,7 @@ def _agent_row(agent: AgentRow, users: Mapping[str, str]) -> str:
         formats.duration_ms(agent.aht_ms),
         formats.duration_ms(agent.talk_ms),
         formats.duration_ms(agent.hold_ms),
+        formats.duration_ms(agent.hold_per_handled_ms),
         formats.duration_ms(agent.acw_ms),
         formats.count(agent.transfers),
     ]

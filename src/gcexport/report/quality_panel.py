@@ -9,14 +9,17 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
+from gcexport.report.checks import KpiFlag
+from gcexport.report.media import scroll
 from gcexport.report.quality import PartitionFact, Quality, RunFact
 
 __all__ = ["render_quality"]
 
 
-def render_quality(quality: Quality) -> str:
+def render_quality(quality: Quality, kpi_flags: Sequence[KpiFlag] = ()) -> str:
     """The panel as an HTML section (a short note when the warehouse has no run history)."""
     if not quality.available:
         body = (
@@ -25,7 +28,27 @@ def render_quality(quality: Quality) -> str:
         )
     else:
         body = _summary(quality) + _runs(quality.runs) + _problems(quality)
+    body = _kpi_range(kpi_flags) + body
     return f'<section class="quality" data-panel="quality"><h2>Data quality</h2>{body}</section>'
+
+
+def _kpi_range(flags: Sequence[KpiFlag]) -> str:
+    """Shares outside [0, 1]: a KPI that cannot be true (often an average of averages)."""
+    if not flags:
+        text = "✓ every share (abandon rate, service level, KPIs named *_share) lies within [0, 1]"
+        return f'<ul class="facts"><li data-quality="kpi-range">{escape(text)}</li></ul>'
+    items = "".join(
+        f'<li data-quality="kpi-range" data-kpi-flag="{escape(f.kpi)}">{escape(_flag_text(f))}</li>'
+        for f in flags
+    )
+    return f'<ul class="facts">{items}</ul>'
+
+
+def _flag_text(flag: KpiFlag) -> str:
+    return (
+        f"✗ {flag.kpi} is a share but lies outside [0, 1] in {flag.count} of {flag.checked} "
+        f"values (e.g. {flag.where}: {flag.worst:.3g}); check it is a ratio of sums, not of averages"
+    )
 
 
 def _summary(quality: Quality) -> str:
@@ -66,9 +89,8 @@ def _runs(runs: list[RunFact]) -> str:
         )
     )
     rows = "".join(_run_row(r) for r in runs)
-    return (
-        f'<h3>Runs that fed this report</h3><table data-table="runs"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+    return "<h3>Runs that fed this report</h3>" + scroll(
+        f'<table data-table="runs"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
     )
 
 

@@ -2,18 +2,20 @@
 
 Averages follow Genesys (REFERENCE.md §6.1): a timer's average is its `sum` divided by its
 `count`; counters are `count`; the service level is `oServiceLevel` numerator / denominator.
-User KPIs are SQL expressions over the headline columns, applied in order, so later ones may use
-earlier ones (as in `queue_kpis`).
+The KPI columns are `queue_kpis`'s (transform/kpis.py: the sums and counts behind every ratio,
+then the ratios), so a user KPI reads the same in both. User KPIs are SQL expressions over those
+columns, applied in order, so later ones may use earlier ones.
 
 Example::
 
-    headline = fetch_headline(source, scope, custom_kpis={"talk_ratio": "avg_talk_ms / avg_handle_ms"})
+    headline = fetch_headline(source, scope, custom_kpis={"hold_share": "hold_ms_sum / nullif(handle_ms_sum, 0)"})
+    by_media = fetch_grouped(source, scope, ["media_type"])
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +24,7 @@ from gcexport.errors import ConfigError, GcExportError
 from gcexport.report.scope import AGG, Scope, col, lit
 from gcexport.report.source import Source
 from gcexport.sinks.warehouse import quote_ident
+from gcexport.transform.kpis import RATIOS, SUMS, TARGET, KpiColumn
 
 __all__ = [
     "AgentRow",
@@ -29,26 +32,17 @@ __all__ = [
     "QueueHandle",
     "fetch_agents",
     "fetch_buckets",
+    "fetch_grouped",
     "fetch_headline",
     "fetch_lookup",
     "fetch_queue_handle",
+    "fetch_user_labels",
     "fetch_wrapups",
+    "user_labels",
 ]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-HEADLINE_COUNTS = {
-    "offered": "nOffered",
-    "answered": "tAnswered",
-    "abandoned": "tAbandon",
-    "transferred": "nTransferred",
-}
-HEADLINE_AVERAGES = {
-    "avg_speed_of_answer_ms": "tAnswered",
-    "avg_handle_ms": "tHandle",
-    "avg_talk_ms": "tTalk",
-    "avg_hold_ms": "tHeld",
-    "avg_acw_ms": "tAcw",
-}
+Values = dict[str, float | int | None]
 
 
 def stat(stat_name: str, metric: str) -> str:
@@ -65,39 +59,65 @@ def average(metric: str) -> str:
     return ratio(stat("sum", metric), stat("count", metric))
 
 
-def _headline_sql(scope: Scope) -> str:
-    counts = [f"coalesce({stat('count', m)}, 0) as {n}" for n, m in HEADLINE_COUNTS.items()]
-    averages = [f"{average(m)} as {n}" for n, m in HEADLINE_AVERAGES.items()]
-    service = [
-        f"{ratio(stat('numerator', 'oServiceLevel'), stat('denominator', 'oServiceLevel'))} as service_level",
-        f"max(case when {col('metric')} = 'oServiceLevel' then {col('target')} end) as service_level_target",
-    ]
+def _sums(c: KpiColumn) -> str:
+    stat_name, metric = c.parts
+    if c.kind == "setting":
+        return (
+            f"max(case when {col('metric')} = {lit(metric)} then {col(stat_name)} end) as {c.name}"
+        )
+    return f"coalesce({stat(stat_name, metric)}, 0) as {c.name}"
+
+
+def _kpi_sql(scope: Scope, group_by: Sequence[str]) -> str:
+    """The `queue_kpis` measures (same names and formulas) over the window, per `group_by`."""
+    keys = [f"coalesce(cast({col(g)} as varchar), 'unknown') as {g}" for g in group_by]
+    measures = [_sums(c) for c in [*SUMS, TARGET]]
     inner = (
-        f"select {', '.join(counts + averages + service)} from {AGG} "
-        f"where {scope.where(scope.queue_query)}"
+        f"select {', '.join([*keys, *measures])} from {AGG} where {scope.where(scope.queue_query)}"
     )
-    return (
-        "select k.*, cast(k.abandoned as double) / nullif(k.offered, 0) as abandon_rate, "
-        f"cast(k.transferred as double) / nullif(k.answered, 0) as transfer_rate from ({inner}) k"
-    )
+    if group_by:  # by position: DuckDB and Snowflake both accept it
+        inner += f" group by {', '.join(str(i + 1) for i in range(len(group_by)))}"
+    ratios = [f"{ratio('k.' + c.parts[0], 'k.' + c.parts[1])} as {c.name}" for c in RATIOS]
+    return f"select k.*, {', '.join(ratios)} from ({inner}) k"
 
 
-def fetch_headline(
-    source: Source, scope: Scope, *, custom_kpis: Mapping[str, str] = {}
-) -> dict[str, float | int | None]:
-    """The headline KPIs of the window, then each user KPI evaluated over them in order."""
-    base = _headline_sql(scope)
-    names = [*HEADLINE_COUNTS, *HEADLINE_AVERAGES, "service_level", "service_level_target"]
-    names += ["abandon_rate", "transfer_rate"]
-    sql = base
+def _with_custom(source: Source, sql: str, custom_kpis: Mapping[str, str], taken: list[str]) -> str:
+    """`sql` with each user KPI appended as a column, checked one by one."""
     for depth, (name, expression) in enumerate(custom_kpis.items()):
-        _check_name(name, expression, names)
+        _check_name(name, expression, taken)
         # unquoted like the built-in names, so expressions resolve them alike on every warehouse
-        sql = f"select k{depth}.*, cast(({expression}) as double) as {name} from ({sql}) k{depth}"
-        names.append(name)
+        sql = f"select c{depth}.*, cast(({expression}) as double) as {name} from ({sql}) c{depth}"
+        taken.append(name)
         _check_kpi(source, sql, name, expression)
+    return sql
+
+
+MEASURES = [c.name for c in [*SUMS, TARGET, *RATIOS]]
+
+
+def fetch_headline(source: Source, scope: Scope, *, custom_kpis: Mapping[str, str] = {}) -> Values:
+    """The window's KPIs (the sums behind each ratio included), then each user KPI in order."""
+    names = list(MEASURES)
+    sql = _with_custom(source, _kpi_sql(scope, []), custom_kpis, names)
     row = source.query(sql)[0]
     return {name: _number(value) for name, value in zip(names, row, strict=True)}
+
+
+def fetch_grouped(
+    source: Source, scope: Scope, group_by: Sequence[str], *, custom_kpis: Mapping[str, str] = {}
+) -> list[tuple[tuple[str, ...], Values]]:
+    """The same KPIs per group (e.g. per media type), busiest group first."""
+    names = [*group_by, *MEASURES]
+    sql = _with_custom(source, _kpi_sql(scope, group_by), custom_kpis, names)
+    rows = source.query(
+        f"select * from ({sql}) g order by g.offered desc, {', '.join(f'g.{g}' for g in group_by)}"
+    )
+    out = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        key = tuple(str(values.pop(g)) for g in group_by)
+        out.append((key, {n: _number(v) for n, v in values.items()}))
+    return out
 
 
 def _check_name(name: str, expression: str, taken: list[str]) -> None:
@@ -197,6 +217,7 @@ class AgentRow:
     hold_ms: float | None
     acw_ms: float | None
     transfers: int
+    hold_per_handled_ms: float | None = None
 
 
 def fetch_agents(source: Source, scope: Scope, *, limit: int = 15) -> list[AgentRow]:
@@ -205,13 +226,23 @@ def fetch_agents(source: Source, scope: Scope, *, limit: int = 15) -> list[Agent
         return []
     user, handled = col("user_id"), stat("count", "tHandle")
     timers = ", ".join(average(m) for m in ("tHandle", "tTalk", "tHeld", "tAcw"))
+    timers += f", {ratio(stat('sum', 'tHeld'), handled)}"
     rows = source.query(
         f"select {user}, coalesce({handled}, 0), {timers}, coalesce({stat('count', 'nTransferred')}, 0) "
         f"from {AGG} where {scope.where(scope.kinds.agent, by_queue=False)} and {user} is not null "
         f"group by {user} order by coalesce({handled}, 0) desc, {user} limit {int(limit)}"
     )
     return [
-        AgentRow(str(r[0]), int(r[1]), _opt(r[2]), _opt(r[3]), _opt(r[4]), _opt(r[5]), int(r[6]))
+        AgentRow(
+            str(r[0]),
+            int(r[1]),
+            _opt(r[2]),
+            _opt(r[3]),
+            _opt(r[4]),
+            _opt(r[5]),
+            int(r[7]),
+            _opt(r[6]),
+        )
         for r in rows
     ]
 
@@ -226,3 +257,28 @@ def fetch_lookup(source: Source, table: str, tables: set[str]) -> dict[str, str]
         return {}
     rows = source.query(f"select {col('id')}, {col('name')} from {quote_ident(table)}")
     return {str(r[0]): str(r[1]) for r in rows if r[0] is not None and r[1] is not None}
+
+
+def fetch_user_labels(source: Source, tables: set[str]) -> dict[str, str]:
+    """id → the name to show; names shared by several users get the email (or an id suffix)."""
+    if "users" not in tables:
+        return {}
+    rows = source.query(
+        f"select {col('id')}, {col('name')}, {col('email')} from {quote_ident('users')}"
+    )
+    people = {str(r[0]): (str(r[1]), r[2]) for r in rows if r[0] is not None and r[1] is not None}
+    return user_labels(people)
+
+
+def user_labels(people: Mapping[str, tuple[str, str | None]]) -> dict[str, str]:
+    """Each name once it is unique; a shared name plus the email, else plus `#` and the id's end."""
+    seen: dict[str, int] = {}
+    for name, _ in people.values():
+        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
+    labels = {}
+    for user_id, (name, email) in people.items():
+        if seen[name.casefold()] == 1:
+            labels[user_id] = name
+        else:
+            labels[user_id] = f"{name} ({email})" if email else f"{name} #{user_id[-6:]}"
+    return labels

@@ -38,10 +38,21 @@ Fmt = Callable[[float], str]
 
 @dataclass(frozen=True)
 class Series:
-    """One named row of values, one per category."""
+    """One named row of values, one per category.
+
+    `style` fixes the series' palette entry (e.g. one colour per media type in every report);
+    `volume[i]` is how many interactions the value rests on: a line point below `min_volume`
+    is drawn hollow, off the line, and its tooltip says so.
+    """
 
     name: str
     values: Sequence[float | None]
+    style: int | None = None
+    volume: Sequence[float] = ()
+
+
+def _style(series: Series, index: int) -> int:
+    return index if series.style is None else series.style
 
 
 @dataclass(frozen=True)
@@ -102,19 +113,23 @@ def _open(frame: Frame, title: str) -> list[str]:
     ]
 
 
-def _legend(frame: Frame, names: Sequence[str], *, lines: bool = False) -> str:
+def _legend(frame: Frame, series: Sequence[Series], *, lines: bool = False, extra: str = "") -> str:
     parts, x = [], PAD_L
-    for i, name in enumerate(names):
+    for i, s in enumerate(series):
+        k = _style(s, i)
         if lines:
-            parts.append(_legend_line(x, i))
+            parts.append(_legend_line(x, k))
             x += 10
         else:
             parts.append(
-                f'<rect x="{x}" y="12" width="16" height="14" fill="{_fill(frame.chart_id, i)}" '
+                f'<rect x="{x}" y="12" width="16" height="14" fill="{_fill(frame.chart_id, k)}" '
                 'stroke="#333" stroke-width=".6"/>'
             )
-        parts.append(f'<text class="legend" x="{x + 22}" y="24">{escape(name)}</text>')
-        x += 44 + 8 * len(name)
+        parts.append(f'<text class="legend" x="{x + 22}" y="24">{escape(s.name)}</text>')
+        x += 44 + 8 * len(s.name)
+    if extra:
+        parts.append(_marker("hollow", x + 6, 19, "#333", ""))
+        parts.append(f'<text class="legend" x="{x + 16}" y="24">{escape(extra)}</text>')
     return "".join(parts)
 
 
@@ -179,14 +194,14 @@ def stacked_columns(
             frame,
             label,
             values,
-            [s.name for s in series],
+            series,
             x=PAD_L + slot * i,
             slot=slot,
             scale=scale,
             fmt=fmt,
         )
     out += _x_labels(frame, categories, slot)
-    out.append(_legend(frame, [s.name for s in series]))
+    out.append(_legend(frame, series))
     return "".join(out) + "</svg>"
 
 
@@ -194,7 +209,7 @@ def _column(
     frame: Frame,
     label: str,
     values: list[float],
-    names: list[str],
+    series: Sequence[Series],
     *,
     x: float,
     slot: float,
@@ -203,15 +218,15 @@ def _column(
 ) -> list[str]:
     """One stacked column; zero or negative segments are not drawn."""
     out, y = [], float(frame.height - PAD_B)
-    for k, (value, name) in enumerate(zip(values, names, strict=True)):
+    for k, (value, s) in enumerate(zip(values, series, strict=True)):
         if value <= 0:
             continue
         height = value * scale
         y -= height
         out.append(
             f'<rect class="mark" x="{x + slot * 0.12:.1f}" y="{y:.1f}" width="{slot * 0.76:.1f}" '
-            f'height="{height:.1f}" fill="{_fill(frame.chart_id, k)}">'
-            f"<title>{escape(label)} · {escape(name)}: {escape(fmt(value))}</title></rect>"
+            f'height="{height:.1f}" fill="{_fill(frame.chart_id, _style(s, k))}">'
+            f"<title>{escape(label)} · {escape(s.name)}: {escape(fmt(value))}</title></rect>"
         )
     return out
 
@@ -224,8 +239,12 @@ def line_chart(
     top: float,
     fmt: Fmt = _num,
     reference: tuple[str, float] | None = None,
+    min_volume: float = 0,
 ) -> str:
-    """One line per series with point markers; gaps where a value is None; optional reference line."""
+    """One line per series with point markers; gaps where a value is None; optional reference line.
+
+    Points resting on fewer than `min_volume` interactions are hollow and break the line.
+    """
     ticks = nice_ticks(top)
     slot = (W - PAD_L - PAD_R) / max(1, len(categories))
     plot_h = frame.height - PAD_T - PAD_B
@@ -237,16 +256,30 @@ def line_chart(
     out += _y_axis(frame, ticks, fmt)
     if reference is not None:
         out.append(_reference(reference, y_of(reference[1])))
+    low_any = False
     for k, s in enumerate(series):
         points = [
             Point(i, PAD_L + slot * (i + 0.5), y_of(v), v, categories[i])
             for i, v in enumerate(s.values)
             if v is not None
         ]
-        out.append(_polyline(k, s.name, points, fmt))
+        low = {p.index for p in points if s.volume and s.volume[p.index] < min_volume}
+        low_any = low_any or bool(low)
+        solid = [p for p in points if p.index not in low]
+        out.append(_polyline(_style(s, k), s.name, solid, fmt))
+        out += [_low_point(_style(s, k), s, p, fmt) for p in points if p.index in low]
     out += _x_labels(frame, categories, slot)
-    out.append(_legend(frame, [s.name for s in series], lines=True))
+    extra = f"fewer than {min_volume:,.0f} interactions" if low_any else ""
+    out.append(_legend(frame, series, lines=True, extra=extra))
     return "".join(out) + "</svg>"
+
+
+def _low_point(style: int, s: Series, p: Point, fmt: Fmt) -> str:
+    colour = PALETTE[style % len(PALETTE)][0]
+    tip = (
+        f"{p.label} · {s.name}: {fmt(p.value)} (low volume: {s.volume[p.index]:,.0f} interactions)"
+    )
+    return _marker("hollow", p.x, p.y, colour, tip, low=True)
 
 
 def _reference(reference: tuple[str, float], y: float) -> str:
@@ -291,9 +324,15 @@ def _polyline(index: int, name: str, points: list[Point], fmt: Fmt) -> str:
     )
 
 
-def _marker(shape: str, x: float, y: float, colour: str, tip: str) -> str:
+def _marker(shape: str, x: float, y: float, colour: str, tip: str, *, low: bool = False) -> str:
     """A point of a line (class "mark", with a tooltip), or without `tip` a legend sample."""
-    title, mark = (f"<title>{escape(tip)}</title>", ' class="mark"') if tip else ("", "")
+    title = f"<title>{escape(tip)}</title>" if tip else ""
+    mark = (' class="mark low"' if low else ' class="mark"') if tip else ""
+    if shape == "hollow":
+        return (
+            f'<circle{mark} cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#fff" stroke="{colour}" '
+            f'stroke-width="1.4" stroke-dasharray="2 1.5">{title}</circle>'
+        )
     if shape == "circle":
         return f'<circle{mark} cx="{x:.1f}" cy="{y:.1f}" r="3.2" fill="{colour}">{title}</circle>'
     return (
@@ -319,7 +358,7 @@ def bars(frame: Frame, labels: Sequence[str], series: Sequence[Series], *, fmt: 
             f"{escape(fmt(totals[i]))}</text>"
         )
     if len(series) > 1:
-        out.append(_legend(sized, [s.name for s in series]))
+        out.append(_legend(sized, series))
     return "".join(out) + "</svg>"
 
 
@@ -343,7 +382,7 @@ def _bar_row(
             continue
         out.append(
             f'<rect class="mark" x="{x:.1f}" y="{y + 4}" width="{value * scale:.1f}" height="18" '
-            f'fill="{_fill(frame.chart_id, k)}" stroke="#333" stroke-width=".4">'
+            f'fill="{_fill(frame.chart_id, _style(s, k))}" stroke="#333" stroke-width=".4">'
             f"<title>{escape(label)} · {escape(s.name)}: {escape(fmt(value))}</title></rect>"
         )
         x += value * scale

@@ -2,13 +2,15 @@
 
 Formulas follow Genesys's own definitions (REFERENCE.md §6.1): a timer's average is its `sum`
 divided by its `count`; counters are `count`; the service level is `oServiceLevel`
-numerator / denominator. A zero denominator gives null, never 0 or NaN. User KPIs are SQL
-expressions over these columns, evaluated in order, so later ones may use earlier ones::
+numerator / denominator. Every ratio and average travels with the sums and counts behind it
+(`DICTIONARY`, rendered into the README by `dictionary_markdown`), so a roll-up over any rows is
+a ratio of sums, never an average of ratios. A zero denominator gives null, never 0 or NaN.
+User KPIs are SQL expressions over these columns, evaluated in order, so later ones may use
+earlier ones; a name ending in `_share` declares a fraction that must lie in [0, 1]::
 
     kpis = compute_queue_kpis(aggregates, queues, custom_kpis={
-        "talk_ratio": "avg_talk_ms / avg_handle_ms",
-        "hold_ratio": "avg_hold_ms / avg_handle_ms",
-        "efficiency": "100 - 50 * hold_ratio",
+        "talk_share": "talk_ms_sum / nullif(handle_ms_sum, 0)",
+        "hold_share": "hold_ms_sum / nullif(handle_ms_sum, 0)",
     })
 """
 
@@ -16,28 +18,98 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from gcexport.errors import ConfigError, DataError
-from gcexport.transform.aggregates import AGGREGATES_SCHEMA
+from gcexport.transform.aggregates import AGGREGATES_SCHEMA, GROUP_COLUMNS
 from gcexport.transform.columns import TIMESTAMP
 from gcexport.transform.schemas import TAIL
+from gcexport.transform.spec import snake
 
-_COUNTS = {
-    "offered": "nOffered",
-    "answered": "tAnswered",
-    "abandoned": "tAbandon",
-    "transferred": "nTransferred",
-}
-_AVERAGES = {
-    "avg_handle_ms": "tHandle",
-    "avg_talk_ms": "tTalk",
-    "avg_hold_ms": "tHeld",
-    "avg_acw_ms": "tAcw",
-    "avg_speed_of_answer_ms": "tAnswered",
-}
+__all__ = [
+    "DICTIONARY",
+    "KEYS",
+    "QUEUE_KPIS_SCHEMA",
+    "SHARE_SUFFIX",
+    "KpiColumn",
+    "compute_queue_kpis",
+    "dictionary_markdown",
+    "is_share",
+    "validate_kpi_expressions",
+]
+
+SHARE_SUFFIX = "_share"
+
+
+@dataclass(frozen=True)
+class KpiColumn:
+    """One measure of a KPI table: a sum of one stat of one metric, or a ratio of two sums.
+
+    `parts` is (stat, metric) for a sum, (numerator column, denominator column) for a ratio.
+    """
+
+    name: str
+    type: pa.DataType
+    kind: str  # "sum", "ratio" or "setting"
+    parts: tuple[str, str]
+    meaning: str
+
+
+def _sum(name: str, stat: str, metric: str, meaning: str) -> KpiColumn:
+    kind = pa.int64() if stat == "count" else pa.float64()
+    return KpiColumn(name, kind, "sum", (stat, metric), meaning)
+
+
+def _ratio(name: str, numerator: str, denominator: str, meaning: str) -> KpiColumn:
+    return KpiColumn(name, pa.float64(), "ratio", (numerator, denominator), meaning)
+
+
+# The sums and counts: additive, so any roll-up may sum them.
+SUMS = [
+    _sum("offered", "count", "nOffered", "Interactions offered to the queue."),
+    _sum("answered", "count", "tAnswered", "Offered interactions an agent answered."),
+    _sum("abandoned", "count", "tAbandon", "Offered interactions abandoned in queue."),
+    _sum("transferred", "count", "nTransferred", "Transfers by agents."),
+    _sum("answer_ms_sum", "sum", "tAnswered", "Total wait before answer, ms (its count is `answered`)."),
+    _sum("handle_count", "count", "tHandle", "Handled interactions."),
+    _sum("handle_ms_sum", "sum", "tHandle", "Total handle time (talk + hold + after-call work), ms."),
+    _sum("talk_count", "count", "tTalk", "Interactions with talk time."),
+    _sum("talk_ms_sum", "sum", "tTalk", "Total talk time, ms."),
+    _sum("hold_count", "count", "tHeld", "Interactions put on hold at least once."),
+    _sum("hold_ms_sum", "sum", "tHeld", "Total hold time, ms."),
+    _sum("acw_count", "count", "tAcw", "Interactions with after-call work."),
+    _sum("acw_ms_sum", "sum", "tAcw", "Total after-call work, ms."),
+    _sum("service_level_numerator", "numerator", "oServiceLevel",
+         "Interactions answered within the queue's service-level threshold."),
+    _sum("service_level_denominator", "denominator", "oServiceLevel",
+         "Interactions eligible for the service level."),
+]  # fmt: skip
+# The ratios and averages: each a ratio of two sums above; roll up with those, never with avg().
+RATIOS = [
+    _ratio("abandon_rate", "abandoned", "offered", "Share of offered interactions abandoned."),
+    _ratio("avg_handle_ms", "handle_ms_sum", "handle_count", "Handle time per handled interaction, ms."),
+    _ratio("avg_talk_ms", "talk_ms_sum", "talk_count", "Talk time per interaction with talk, ms."),
+    _ratio("avg_hold_ms", "hold_ms_sum", "hold_count",
+           "Hold time per HELD interaction (not per handled one), ms."),
+    _ratio("avg_acw_ms", "acw_ms_sum", "acw_count", "After-call work per interaction with ACW, ms."),
+    _ratio("avg_speed_of_answer_ms", "answer_ms_sum", "answered",
+           "Wait before answer per answered interaction, ms."),
+    _ratio("service_level", "service_level_numerator", "service_level_denominator",
+           "Share of eligible interactions answered within the threshold."),
+    _ratio("transfer_rate", "transferred", "answered", "Transfers per answered interaction."),
+]  # fmt: skip
+TARGET = KpiColumn(
+    "service_level_target",
+    pa.float64(),
+    "setting",
+    ("target", "oServiceLevel"),
+    "The queue's service-level target, a setting: roll up with max(), never sum() or avg().",
+)
+DICTIONARY = [*SUMS, *RATIOS, TARGET]
+SHARES = frozenset({"abandon_rate", "service_level"})  # built-in fractions, always in [0, 1]
 KEYS = ["interval_start", "interval_end", "granularity", "time_zone", "queue_id", "media_type"]
 
 QUEUE_KPIS_SCHEMA = pa.schema(
@@ -49,45 +121,73 @@ QUEUE_KPIS_SCHEMA = pa.schema(
         pa.field("queue_id", pa.string()),
         pa.field("queue_name", pa.string()),
         pa.field("media_type", pa.string()),
-        *(pa.field(name, pa.int64()) for name in _COUNTS),
-        pa.field("abandon_rate", pa.float64()),
-        *(pa.field(name, pa.float64()) for name in _AVERAGES),
-        pa.field("service_level", pa.float64()),
-        pa.field("service_level_target", pa.float64()),
-        pa.field("transfer_rate", pa.float64()),
+        *(pa.field(c.name, c.type) for c in DICTIONARY),
         *TAIL,
     ]
 )
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def _pivot_sql() -> str:
-    def pick(stat: str, metric: str) -> str:
-        return f"sum({stat}) FILTER (WHERE metric = '{metric}')"
+def is_share(name: str) -> bool:
+    """A fraction whose value must lie in [0, 1]: a built-in rate or a user KPI named `*_share`."""
+    return name in SHARES or name.endswith(SHARE_SUFFIX)
 
-    counts = [f"coalesce({pick('count', m)}, 0)::BIGINT AS {n}" for n, m in _COUNTS.items()]
-    averages = [
-        f"{pick('sum', m)} / nullif({pick('count', m)}, 0) AS {n}" for n, m in _AVERAGES.items()
-    ]
-    service = [
-        f"{pick('numerator', 'oServiceLevel')} / nullif({pick('denominator', 'oServiceLevel')}, 0) AS service_level",
-        "max(target) FILTER (WHERE metric = 'oServiceLevel') AS service_level_target",
-    ]
+
+def dictionary_markdown() -> str:
+    """The data dictionary of `queue_kpis`'s measures as a Markdown table (the README shows it)."""
+    sums = {c.name: c for c in SUMS}
+
+    def genesys(c: KpiColumn) -> str:
+        if c.kind != "ratio":
+            return f"{c.parts[1]} {c.parts[0]}"
+        return f"{genesys(sums[c.parts[0]])} ÷ {genesys(sums[c.parts[1]])}"
+
+    def formula(c: KpiColumn) -> str:
+        return f"`{c.parts[0]} / {c.parts[1]}`" if c.kind == "ratio" else c.kind
+
+    lines = ["| column | kind / formula | Genesys metric | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{c.name}` | {formula(c)} | {genesys(c)} | {c.meaning} |" for c in DICTIONARY]
+    return "\n".join(lines)
+
+
+def _queue_queries_sql() -> str:
+    """The aggregate queries grouped by queue (and at most media type): only they feed the KPIs.
+
+    A query also grouped by wrap-up code, user or any other dimension splits the same
+    interactions again; its rows would count them twice.
+    """
+    finer = [snake(d) for d in GROUP_COLUMNS if d not in ("queueId", "mediaType")]
+    split = " OR ".join(f"{c} IS NOT NULL" for c in [*finer, "group_extra"])
     return (
-        f"SELECT {', '.join(KEYS)}, {', '.join(counts + averages + service)} FROM agg "
+        "SELECT query_name FROM agg GROUP BY query_name "
+        f"HAVING bool_or(queue_id IS NOT NULL) AND NOT bool_or({split})"
+    )
+
+
+def _pivot_sql() -> str:
+    def pick(c: KpiColumn) -> str:
+        stat, metric = c.parts
+        picked = f"{stat}) FILTER (WHERE metric = '{metric}')"
+        if c.kind == "setting":
+            return f"max({picked} AS {c.name}"
+        cast = "BIGINT" if c.type == pa.int64() else "DOUBLE"
+        return f"coalesce(sum({picked}, 0)::{cast} AS {c.name}"
+
+    picks = ", ".join(pick(c) for c in [*SUMS, TARGET])
+    return (
+        f"SELECT {', '.join(KEYS)}, {picks} FROM agg "
         "WHERE kind = 'metric' AND queue_id IS NOT NULL "
-        f"GROUP BY {', '.join(KEYS)}"
+        f"AND query_name IN ({_queue_queries_sql()}) GROUP BY {', '.join(KEYS)}"
     )
 
 
 def _kpi_sql() -> str:
-    names = ", ".join(
-        f"p.{n}" for n in [*_COUNTS, *_AVERAGES, "service_level", "service_level_target"]
+    sums = ", ".join(f"p.{c.name}" for c in [*SUMS, TARGET])
+    ratios = ", ".join(
+        f"CAST(p.{c.parts[0]} AS DOUBLE) / nullif(p.{c.parts[1]}, 0) AS {c.name}" for c in RATIOS
     )
     return (
-        f"SELECT {', '.join('p.' + k for k in KEYS)}, q.name AS queue_name, {names}, "
-        "p.abandoned / nullif(p.offered, 0) AS abandon_rate, "
-        "p.transferred / nullif(p.answered, 0) AS transfer_rate, "
+        f"SELECT {', '.join('p.' + k for k in KEYS)}, q.name AS queue_name, {sums}, {ratios}, "
         "CAST(p.interval_start AS DATE) AS partition_date, CAST(NULL AS VARCHAR) AS extra "
         f"FROM ({_pivot_sql()}) p LEFT JOIN (SELECT id, any_value(name) AS name FROM queues GROUP BY id) q ON q.id = p.queue_id "
         "ORDER BY p.interval_start, p.queue_id, p.media_type"
