@@ -147,7 +147,10 @@ def add_routes(routes: Routes, people: People) -> None:
         size = call.int_arg("pageSize", 25)
         if size > MAX_MEMBER_PAGE:
             raise bad_request(f"The page size must be between 1 and {MAX_MEMBER_PAGE}.")
-        return Reply.json(listing(call, people.queue_members(call.params["queueId"])))
+        body = listing(call, people.queue_members(call.params["queueId"]))
+        for key in ("total", "lastUri", "pageCount"):  # QueueMemberEntityListing has none of them
+            body.pop(key)
+        return Reply.json(body)
 
     routes.add("GET", "/api/v2/presence/definitions", get_definitions)
     routes.add("GET", "/api/v2/routing/queues/{queueId}/members", get_members)
