@@ -128,7 +128,7 @@ def _iso(ms: int) -> str:
             },
             400,
             "[UserDetailQueryPredicateDimension]",
-        ),  # fmt: skip
+        ),
         ({"interval": DAY, "paging": {"pageSize": 101}}, 400, "between 1 and 100"),
         ({"interval": DAY, "order": "sideways"}, 400, "[SortOrder]"),
         ({}, 400, "interval is required"),
@@ -213,11 +213,11 @@ def test_aggregate_buckets_sum_to_their_length_and_to_the_detail_overlap(
                 }
             },
             "at most 100 users",
-        ),  # fmt: skip
+        ),
         (
             {"filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": "q"}]}},
             "Value [queueId] is not valid for field type [UserAggregateDimension]",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_aggregate_errors(http: httpx.Client, change: dict[str, Any], message: str) -> None:
