@@ -200,14 +200,33 @@ class AgentTime:
         """The user's presence and routing records overlapping [start, end), as served at `now`."""
         before, spans = self.logged_in(user, start, end, now)
         work = self.work_union(user, spans[0][0], spans[-1][1]) if spans else []
-        presence = _presence(self.seed, user, before, spans, work)
-        routing = _routing(self.seed, user, presence, work)
-        never = now + 366 * DAY_MS  # sentinels: whatever follows the last record lies after now
-        return Timeline(
-            user,
-            _records([*presence, (never, "AVAILABLE")], start, end, now, with_ids=True),
-            _records([*routing, (never, "IDLE")], start, end, now, with_ids=False),
+        return build_timeline(
+            self.seed, user, before=before, spans=spans, work=work, start=start, end=end, now=now
         )
+
+
+def build_timeline(
+    seed: int,
+    user: str,
+    *,
+    before: int,
+    spans: list[Span],
+    work: list[Span],
+    start: int,
+    end: int,
+    now: int,
+) -> Timeline:
+    """The records overlapping [start, end) at `now` of a user OFFLINE since `before`, logged in
+    during `spans` (sorted, disjoint) and working `work` (merged, each inside a span, a few minutes
+    clear of its edges): the pure core of `AgentTime.timeline`, open to property tests."""
+    presence = _presence(seed, user, before, spans, work)
+    routing = _routing(seed, user, presence, work)
+    never = now + 366 * DAY_MS  # sentinels: whatever follows the last record lies after now
+    return Timeline(
+        user,
+        _records([*presence, (never, "AVAILABLE")], start, end, now, with_ids=True),
+        _records([*routing, (never, "IDLE")], start, end, now, with_ids=False),
+    )
 
 
 def _lag(seed: int, user: str, at: int) -> int:

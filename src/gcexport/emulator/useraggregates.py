@@ -88,35 +88,53 @@ def _qualifiers(kind: str, record: Status, metrics: tuple[str, ...]) -> list[tup
     return found
 
 
+def _overlaps(record: Status, start: int, end: int, now: int) -> bool:
+    return record.start < end and (record.end if record.end is not None else now) > start
+
+
+def bucket_sums(
+    records: list[tuple[str, Status]],
+    intervals: list[tuple[int, int]],
+    metrics: tuple[str, ...],
+    now: int,
+) -> dict[int, dict[tuple[str, str], int]]:
+    """bucket index → (metric, qualifier) → ms: the overlap of each record with each bucket (§2.5);
+    an open record counts up to now."""
+    sums: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    edges = [start for start, _ in intervals]
+    for kind, record in records:
+        end = record.end if record.end is not None else now
+        first = max(0, bisect.bisect_right(edges, record.start) - 1)
+        for index in range(first, len(intervals)):
+            lo, hi = intervals[index]
+            if lo >= end:
+                break
+            overlap = min(hi, end) - max(lo, record.start)
+            if overlap > 0:
+                for pair in _qualifiers(kind, record, metrics):
+                    sums[index][pair] += overlap
+    return sums
+
+
 def compute(
     agents: AgentTime, query: UserAggregateQuery, now: int
 ) -> tuple[Sums, dict[str, set[str]]]:
     """group key → bucket index → (metric, qualifier) → ms; and system presence → org presence ids seen."""
     sums: Sums = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     mappings: dict[str, set[str]] = defaultdict(set)
-    edges = [start for start, _ in query.intervals]
     for user_id in agents.user_ids():
         if query.filter is not None and not query.filter.test(row_lookup({"userId": user_id})):
             continue
         key = (user_id,) if query.group_by else ()
         timeline = agents.timeline(user_id, query.start, query.end, now)
-        kinds = [("presence", r) for r in timeline.presence] + [
-            ("routing", r) for r in timeline.routing
-        ]
-        for kind, record in kinds:
-            end = record.end if record.end is not None else now
-            first = max(0, bisect.bisect_right(edges, record.start) - 1)
-            for index in range(first, len(query.intervals)):
-                lo, hi = query.intervals[index]
-                if lo >= end:
-                    break
-                overlap = min(hi, end) - max(lo, record.start)
-                if overlap <= 0:
-                    continue
-                for pair in _qualifiers(kind, record, query.metrics):
-                    sums[key][index][pair] += overlap
-                if kind == "presence" and record.org_id:
-                    mappings[record.value].add(record.org_id)
+        records = [("presence", r) for r in timeline.presence]
+        records += [("routing", r) for r in timeline.routing]
+        for index, pairs in bucket_sums(records, query.intervals, query.metrics, now).items():
+            for pair, ms in pairs.items():
+                sums[key][index][pair] += ms
+        for record in timeline.presence:
+            if record.org_id and _overlaps(record, query.start, query.end, now):
+                mappings[record.value].add(record.org_id)
     return sums, mappings
 
 
