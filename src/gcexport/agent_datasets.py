@@ -16,6 +16,7 @@ the shared `ExportContext` and one day's `Window` and returns a `DayResult`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -27,12 +28,14 @@ from gcexport.client import Page
 from gcexport.datasets import DayResult, ExportContext
 from gcexport.loading import DayLoad, PartitionOutcome
 from gcexport.models import Interval
+from gcexport.transform.agent_kpis import AGENT_DAILY_SCHEMA, agent_daily_status
 from gcexport.transform.agent_lookups import AGENT_LOOKUP_SCHEMAS, flatten_agent_lookup
 from gcexport.transform.user_status import (
     PRESENCE_SCHEMA,
     ROUTING_SCHEMA,
     USER_AGGREGATES_SCHEMA,
     aggregate_table,
+    status_rows,
     status_tables,
 )
 from gcexport.windows import Window
@@ -50,10 +53,12 @@ STATUS_DETAILS = "user_status_details"
 STATUS_AGGREGATES = "user_status_aggregates"
 AGENT_DATASETS = (STATUS_DETAILS, STATUS_AGGREGATES)
 AGGREGATE_GRANULARITY = "PT30M"
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 AGENT_TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "user_presence": PRESENCE_SCHEMA,
     "user_routing_status": ROUTING_SCHEMA,
     "user_status_aggregates": USER_AGGREGATES_SCHEMA,
+    "agent_daily_status": AGENT_DAILY_SCHEMA,
     **AGENT_LOOKUP_SCHEMAS,
 }
 
@@ -75,13 +80,25 @@ def export_status_details(ctx: ExportContext, window: Window) -> DayResult:
     presence, routing = status_tables(
         details, _interval(window), source=method, extracted_at=ctx.now
     )
-    schemas = {"user_presence": PRESENCE_SCHEMA, "user_routing_status": ROUTING_SCHEMA}
+    kpis = _daily_kpis(ctx, details, window)
+    schemas = {"user_presence": PRESENCE_SCHEMA, "user_routing_status": ROUTING_SCHEMA,
+               "agent_daily_status": AGENT_DAILY_SCHEMA}  # fmt: skip
     with DayLoad(ctx.load, STATUS_DETAILS, window.day, schemas=schemas) as load:
-        load.add({"user_presence": presence, "user_routing_status": routing})
+        load.add(
+            {"user_presence": presence, "user_routing_status": routing, "agent_daily_status": kpis}
+        )
         still_open = any(t.filter(t["is_open"]).num_rows for t in (presence, routing))
         load.provisional = still_open or window.end > ctx.now
         outcomes = load.commit()
     return DayResult(STATUS_DETAILS, window, outcomes, load.provisional, method=method)
+
+
+def _daily_kpis(ctx: ExportContext, details: list[dict[str, Any]], window: Window) -> pa.Table:
+    """`agent_daily_status` from every record the day's read returned, the earlier-starting ones too
+    (the query misses only records spanning the whole day, which are OFFLINE / OFF_QUEUE in practice)."""
+    everything = Interval.of(_EARLIEST, window.end)
+    presence, routing = status_rows(details, everything, source="", extracted_at=ctx.now)
+    return agent_daily_status(presence, routing, day=window.day, now=min(ctx.now, window.end))
 
 
 def export_status_aggregates(ctx: ExportContext, window: Window) -> DayResult:

@@ -99,3 +99,15 @@ def _check_interacting_identity(con: duckdb.DuckDBPyConnection, day: date) -> No
     assert aggregated and {u: int(v) for u, v in aggregated.items()} == {
         u: int(v) for u, v in detailed.items()
     }
+    kpis = dict(
+        con.execute(
+            "select user_id, interacting_ms from agent_daily_status"
+            " where partition_date = ? and interacting_ms > 0",
+            [day],
+        ).fetchall()
+    )
+    assert kpis == {u: int(v) for u, v in aggregated.items()}
+    bad = con.execute(
+        "select count(*) from agent_daily_status where on_queue_ms > logged_in_ms or occupancy > 1"
+    ).fetchall()
+    assert bad == [(0,)]

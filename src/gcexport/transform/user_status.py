@@ -32,6 +32,7 @@ __all__ = [
     "USER_AGGREGATES_SCHEMA",
     "aggregate_table",
     "open_start_days",
+    "status_rows",
     "status_tables",
 ]
 
