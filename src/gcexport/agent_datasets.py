@@ -46,6 +46,7 @@ __all__ = [
     "EXPORTERS",
     "STATUS_AGGREGATES",
     "STATUS_DETAILS",
+    "agent_probes",
     "export_agent_lookups",
 ]
 
@@ -163,3 +164,32 @@ def _all(ctx: ExportContext, name: str, pages: Iterable[Page]) -> list[dict[str,
 
 def _interval(window: Window) -> Interval:
     return Interval.of(window.start, window.end)
+
+
+def agent_probes(client: Any, interval: str) -> dict[str, tuple[str, Callable[[], str]]]:
+    """`check` probes of the permissions agent time needs (DATASETS.md §1.1, §2.1, §3)."""
+
+    def details() -> str:
+        body = {"interval": interval, "paging": {"pageSize": 1, "pageNumber": 1}}
+        query = client.request("POST", users_api.USER_DETAILS_QUERY_PATH, json=body)
+        mark = users_api.get_user_availability(client).isoformat()
+        names = [
+            f"{path.rsplit('/', 1)[-1]} HTTP {client.request('GET', path).context.status}"
+            for path in ("/api/v2/presence/definitions", "/api/v2/routing/skills", "/api/v2/teams",
+                         "/api/v2/authorization/divisions", "/api/v2/groups")
+        ]  # fmt: skip
+        return f"HTTP {query.context.status}; jobs watermark {mark}; " + ", ".join(names)
+
+    def aggregates() -> str:
+        body = {"interval": interval, "metrics": ["tSystemPresence"], "groupBy": ["userId"]}
+        page = client.request("POST", users_api.USER_AGGREGATES_PATH, json=body)
+        return f"HTTP {page.context.status}"
+
+    return {
+        STATUS_DETAILS: (
+            "analytics:userDetail:view, presence:presenceDefinition:view, routing:skill:view,"
+            " groups:team:view",
+            details,
+        ),
+        STATUS_AGGREGATES: ("analytics:userAggregate:view", aggregates),
+    }

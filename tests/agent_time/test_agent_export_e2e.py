@@ -111,3 +111,21 @@ def _check_interacting_identity(con: duckdb.DuckDBPyConnection, day: date) -> No
         "select count(*) from agent_daily_status where on_queue_ms > logged_in_ms or occupancy > 1"
     ).fetchall()
     assert bad == [(0,)]
+
+
+def test_check_probes_the_agent_time_permissions(served: Served, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    datasets = 'export.datasets=["user_status_details", "user_status_aggregates"]'
+    result = run_cli(
+        ["check", "--set", f'export.out="{tmp_path / "out"}"', "--set", datasets],
+        cwd=tmp_path,
+        env=served.env(),
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    details = next(line for line in lines if "user_status_details" in line)
+    assert details.startswith("PASS") and "analytics:userDetail:view" in details
+    assert "definitions HTTP 200" in details and "teams HTTP 200" in details
+    aggregates = next(line for line in lines if "user_status_aggregates" in line)
+    assert aggregates.startswith("PASS") and "analytics:userAggregate:view" in aggregates
