@@ -81,6 +81,35 @@ def test_three_days_of_agent_time_match_the_emulator(served: Served, tmp_path: P
             [today],
         ).fetchall()
     assert [s for s, _ in latest] == ["query"]  # the tail after the watermark: the query
+    before = _open_rows(tmp_path / "inc", today)
+    assert before > 0  # today's records still open: the day is provisional
+    served.clock.advance(timedelta(days=1))
+    again = export(served, tmp_path / "inc", *AGENT)
+    assert again.code == 0, again.stderr
+    presence, _ = _truth(served, today)
+    mark = served.emulator.backend.watermark_ms()
+    with duckdb.connect(str(tmp_path / "inc" / "out" / "gcexport.duckdb"), read_only=True) as con:
+        assert _rows(con, "user_presence", "system_presence", today) == presence
+        sources = con.execute(
+            "select distinct source from user_presence where partition_date = ?", [today]
+        ).fetchall()
+        still_open = con.execute(
+            "select user_id, epoch_ms(start_time) from user_presence where partition_date = ? and is_open",
+            [today],
+        ).fetchall()
+    assert sources == [("job",)]  # the provisional day, now before the watermark, re-read by a job
+    agents = served.emulator.agents
+    for user, start in still_open:  # open only if it was still open at the job's watermark
+        line = agents.timeline(user, int(start), int(start) + 1, mark)
+        assert next(r for r in line.presence if r.start == start).end is None
+
+
+def _open_rows(workdir: Path, day: date) -> int:
+    with duckdb.connect(str(workdir / "out" / "gcexport.duckdb"), read_only=True) as con:
+        ((count,),) = con.execute(
+            "select count(*) from user_presence where partition_date = ? and is_open", [day]
+        ).fetchall()
+    return int(count)
 
 
 def _check_interacting_identity(con: duckdb.DuckDBPyConnection, day: date) -> None:
