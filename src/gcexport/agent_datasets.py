@@ -8,7 +8,8 @@ the shared `ExportContext` and one day's `Window` and returns a `DayResult`.
   The day owns the records that start in it, unclipped; a day holding a record still open is
   provisional, so later runs re-read it until every record that starts in it has closed.
 - `user_status_aggregates`: one query per 100 users (every user, any state), buckets of
-  `PT30M` in UTC (DATASETS.md §2), the buckets that start in the day.
+  `PT30M` in UTC (DATASETS.md §2), the buckets that start in the day; with `agent_interval_status`,
+  the agent KPIs per bucket (occupancy and utilisation by agent and half hour).
 - The dims pack (`presence_definitions`, `queue_members`, `skills`, `divisions`, `teams`,
   `groups`) is published as snapshots once per run that exports either dataset.
 """
@@ -28,7 +29,12 @@ from gcexport.client import Page
 from gcexport.datasets import DayResult, ExportContext
 from gcexport.loading import DayLoad, PartitionOutcome
 from gcexport.models import Interval
-from gcexport.transform.agent_kpis import AGENT_DAILY_SCHEMA, agent_daily_status
+from gcexport.transform.agent_kpis import (
+    AGENT_DAILY_SCHEMA,
+    AGENT_INTERVAL_SCHEMA,
+    agent_daily_status,
+    agent_interval_status,
+)
 from gcexport.transform.agent_lookups import AGENT_LOOKUP_SCHEMAS, flatten_agent_lookup
 from gcexport.transform.user_status import (
     PRESENCE_SCHEMA,
@@ -60,6 +66,7 @@ AGENT_TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "user_routing_status": ROUTING_SCHEMA,
     "user_status_aggregates": USER_AGGREGATES_SCHEMA,
     "agent_daily_status": AGENT_DAILY_SCHEMA,
+    "agent_interval_status": AGENT_INTERVAL_SCHEMA,
     **AGENT_LOOKUP_SCHEMAS,
 }
 
@@ -117,9 +124,13 @@ def export_status_aggregates(ctx: ExportContext, window: Window) -> DayResult:
         responses, _interval(window), granularity=AGGREGATE_GRANULARITY, time_zone="UTC",
         extracted_at=ctx.now,
     )  # fmt: skip
-    schemas = {"user_status_aggregates": USER_AGGREGATES_SCHEMA}
+    kpis = agent_interval_status(table.to_pylist())
+    schemas = {
+        "user_status_aggregates": USER_AGGREGATES_SCHEMA,
+        "agent_interval_status": AGENT_INTERVAL_SCHEMA,
+    }
     with DayLoad(ctx.load, STATUS_AGGREGATES, window.day, schemas=schemas) as load:
-        load.add({"user_status_aggregates": table})
+        load.add({"user_status_aggregates": table, "agent_interval_status": kpis})
         load.provisional = window.end > ctx.now
         outcomes = load.commit()
     return DayResult(STATUS_AGGREGATES, window, outcomes, load.provisional, method="query")

@@ -13,6 +13,7 @@ from tests.pipeline.conftest import Served, export
 
 UTC = timezone.utc
 AGENT = ("--dataset", "user_status_details", "--dataset", "user_status_aggregates")
+DETAILS_ONLY = ("--dataset", "user_status_details", "--set", 'export.first_start="P1D"')
 
 
 def _ms(day: date) -> int:
@@ -72,8 +73,14 @@ def test_three_days_of_agent_time_match_the_emulator(served: Served, tmp_path: P
     files = sorted((tmp_path / "out" / "user_presence" / f"date={days[1]}").glob("*.parquet"))
     parquet = duckdb.sql(f"select count(*) from read_parquet({[str(f) for f in files]!r})")
     assert files and parquet.fetchall() == [(len(_truth(served, days[1])[0]),)]
+
+
+def test_incremental_runs_read_the_tail_with_the_query_and_re_read_provisional_days(
+    served: Served, tmp_path: Path
+) -> None:
+    today = served.clock.now().date()
     (tmp_path / "inc").mkdir()
-    incremental = export(served, tmp_path / "inc", *AGENT)
+    incremental = export(served, tmp_path / "inc", *DETAILS_ONLY)
     assert incremental.code == 0, incremental.stderr
     with duckdb.connect(str(tmp_path / "inc" / "out" / "gcexport.duckdb"), read_only=True) as con:
         latest = con.execute(
@@ -84,7 +91,7 @@ def test_three_days_of_agent_time_match_the_emulator(served: Served, tmp_path: P
     before = _open_rows(tmp_path / "inc", today)
     assert before > 0  # today's records still open: the day is provisional
     served.clock.advance(timedelta(days=1))
-    again = export(served, tmp_path / "inc", *AGENT)
+    again = export(served, tmp_path / "inc", *DETAILS_ONLY)
     assert again.code == 0, again.stderr
     presence, _ = _truth(served, today)
     mark = served.emulator.backend.watermark_ms()
@@ -140,6 +147,14 @@ def _check_interacting_identity(con: duckdb.DuckDBPyConnection, day: date) -> No
         "select count(*) from agent_daily_status where on_queue_ms > logged_in_ms or occupancy > 1"
     ).fetchall()
     assert bad == [(0,)]
+    per_interval = dict(
+        con.execute(
+            "select user_id, sum(interacting_ms) from agent_interval_status"
+            " where partition_date = ? group by user_id having sum(interacting_ms) > 0",
+            [day],
+        ).fetchall()
+    )
+    assert {u: int(v) for u, v in per_interval.items()} == kpis
 
 
 def test_check_probes_the_agent_time_permissions(served: Served, tmp_path: Path) -> None:
