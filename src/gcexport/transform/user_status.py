@@ -68,6 +68,7 @@ USER_AGGREGATES_SCHEMA = pa.schema(
         *TAIL,
     ]
 )
+_MS = timedelta(milliseconds=1)
 _PRESENCE_FIELDS = {"startTime", "endTime", "systemPresence", "organizationPresenceId"}
 _ROUTING_FIELDS = {"startTime", "endTime", "routingStatus"}
 
@@ -87,9 +88,6 @@ def _row(
         "duration_ms": None if end is None else (end - start) // _MS,
         "source": source, "extracted_at": extracted_at, "partition_date": start.date(),
     }  # fmt: skip
-
-
-_MS = timedelta(milliseconds=1)
 
 
 def _better(new: dict[str, Any], old: dict[str, Any] | None) -> bool:
