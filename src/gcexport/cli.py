@@ -108,7 +108,7 @@ def export(
         typer.Option(
             "--dataset",
             "-d",
-            help="conversation_details, conversation_aggregates, reporting_exports or lookups (repeatable).",
+            help="conversation_details, conversation_aggregates, reporting_exports, lookups, user_status_details or user_status_aggregates (repeatable).",
         ),
     ] = None,
     start: Annotated[

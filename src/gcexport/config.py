@@ -44,7 +44,14 @@ __all__ = [
     "tomllib",
 ]
 
-DATASETS = ("conversation_details", "conversation_aggregates", "reporting_exports", "lookups")
+AGENT_DATASETS = ("user_status_details", "user_status_aggregates")  # opt-in: --dataset NAME
+DATASETS = (
+    "conversation_details",
+    "conversation_aggregates",
+    "reporting_exports",
+    "lookups",
+    *AGENT_DATASETS,
+)
 DEFAULT_OUT = "./gcexport-data"
 DEFAULT_METRICS = [
     "nOffered",
@@ -149,7 +156,9 @@ class ReportExportSpec(_Section):
 class ScheduleSpec(_Section):
     name: str
     cron: str
-    datasets: list[str] = Field(default_factory=lambda: list(DATASETS))
+    datasets: list[str] = Field(
+        default_factory=lambda: [d for d in DATASETS if d not in AGENT_DATASETS]
+    )
 
 
 class WebhookSettings(_Section):
@@ -159,7 +168,9 @@ class WebhookSettings(_Section):
 
 
 class ExportSettings(_Section):
-    datasets: list[str] = Field(default_factory=lambda: list(DATASETS))
+    datasets: list[str] = Field(
+        default_factory=lambda: [d for d in DATASETS if d not in AGENT_DATASETS]
+    )
     out: str = DEFAULT_OUT
     format: Literal["parquet", "csv", "jsonl"] = "parquet"
     compression: Literal["zstd", "snappy"] = "zstd"

@@ -101,7 +101,10 @@ class ExportContext:
 
 def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
     """Export one dataset for one day."""
+    from gcexport.agent_datasets import EXPORTERS  # lazy: it imports this module
+
     exporters = {DETAILS: _export_details, AGGREGATES: _export_aggregates, REPORTS: _export_reports}
+    exporters.update(EXPORTERS)
     if dataset not in exporters:
         raise DataError(f"dataset {dataset!r} has no day exporter")
     with ctx.load.slots.hold(), ctx.audit.context(dataset=dataset, window=window.key):

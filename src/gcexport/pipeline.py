@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from gcexport import __version__
+from gcexport.agent_datasets import AGENT_DATASETS, export_agent_lookups
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
@@ -251,6 +252,8 @@ def _run(
                 ctx, publish=LOOKUPS in settings.export.datasets
             )
             outcomes.extend(lookup_outcomes)
+        if any(name in windows for name in AGENT_DATASETS):
+            outcomes.extend(export_agent_lookups(ctx))
         reporter.task_done()
         results = _run_days(ctx, tasks, workers=settings.export.workers, reporter=reporter)
         for result in results:

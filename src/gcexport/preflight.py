@@ -114,6 +114,9 @@ def _permission_checks(settings: Settings, client: Any, clock: Clock) -> list[Ch
             lambda: _get(client, "/api/v2/routing/queues") + "; " + _get(client, "/api/v2/users"),
         ),
     }
+    from gcexport.agent_datasets import agent_probes  # agent time brings its own probes
+
+    probes.update(agent_probes(client, interval))
     return [
         _probe(f"{name} ({permission})", action)
         for name, (permission, action) in probes.items()

@@ -203,3 +203,72 @@ def test_the_oracle_can_fail() -> None:
     status = sdk.AsyncQueryStatus()
     status.state = "ALMOST_DONE"
     assert outdated_values(status) == ["$.state"]
+
+
+AGENT_DAY = "2026-03-02T00:00:00.000Z/2026-03-04T00:00:00.000Z"
+
+
+def test_user_details_query_and_job(oracle: Oracle) -> None:
+    users = sdk.UsersApi(oracle.api)
+    body = {"interval": AGENT_DAY, "order": "asc", "paging": {"pageSize": 100, "pageNumber": 3}}
+    result = users.post_analytics_users_details_query(body)
+    raw = oracle.http.post("/api/v2/analytics/users/details/query", json=body).json()
+    oracle.check(result, raw, "AnalyticsUserDetailsQueryResponse")
+    records = [
+        r
+        for d in result.user_details
+        for r in (d.primary_presence or []) + (d.routing_status or [])
+    ]
+    assert records and result.total_hits > 100
+    submitted = users.post_analytics_users_details_jobs({"interval": AGENT_DAY})
+    status = users.get_analytics_users_details_job(submitted.job_id)
+    oracle.check(
+        status,
+        oracle.http.get(f"/api/v2/analytics/users/details/jobs/{submitted.job_id}").json(),
+        "AsyncQueryStatus",
+    )
+    page = users.get_analytics_users_details_job_results(submitted.job_id, page_size=500)
+    raw_page = oracle.http.get(
+        f"/api/v2/analytics/users/details/jobs/{submitted.job_id}/results", params={"pageSize": 500}
+    ).json()
+    oracle.check(page, raw_page, "AnalyticsUserDetailsAsyncQueryResponse")
+    assert page.cursor and page.user_details
+    availability = users.get_analytics_users_details_jobs_availability()
+    oracle.check(
+        availability,
+        oracle.http.get("/api/v2/analytics/users/details/jobs/availability").json(),
+        "DataAvailabilityResponse",
+    )
+
+
+def test_user_aggregates(oracle: Oracle, served: tuple[Emulator, str]) -> None:
+    emu, _ = served
+    ids = sorted(emu.agents.members)[:20]
+    body = {"interval": AGENT_DAY, "granularity": "PT30M", "timeZone": "UTC", "groupBy": ["userId"],
+            "metrics": ["tSystemPresence", "tOrganizationPresence", "tAgentRoutingStatus"],
+            "filter": {"type": "or", "predicates": [{"dimension": "userId", "value": u} for u in ids]}}  # fmt: skip
+    result = sdk.UsersApi(oracle.api).post_analytics_users_aggregates_query(body)
+    raw = oracle.http.post("/api/v2/analytics/users/aggregates/query", json=body).json()
+    oracle.check(result, raw, "UserAggregateQueryResponse")
+    assert len(result.results) == 20 and result.system_to_organization_mappings["ON_QUEUE"]
+
+
+def test_agent_dims_pack(oracle: Oracle, served: tuple[Emulator, str]) -> None:
+    emu, _ = served
+    queue_id = emu.backend.org.queues[0].id
+    calls = [
+        (sdk.PresenceApi(oracle.api).get_presence_definitions, {}, "/api/v2/presence/definitions",
+         {}, "OrganizationPresenceDefinitionEntityListing"),
+        (lambda **kw: sdk.RoutingApi(oracle.api).get_routing_queue_members(queue_id, **kw), {"page_size": 100},
+         f"/api/v2/routing/queues/{queue_id}/members", {"pageSize": 100}, "QueueMemberEntityListing"),
+        (sdk.RoutingApi(oracle.api).get_routing_skills, {"page_size": 5}, "/api/v2/routing/skills",
+         {"pageSize": 5}, "SkillEntityListing"),
+        (sdk.ObjectsApi(oracle.api).get_authorization_divisions, {}, "/api/v2/authorization/divisions",
+         {}, "AuthzDivisionEntityListing"),
+        (sdk.TeamsApi(oracle.api).get_teams, {"page_size": 3}, "/api/v2/teams", {"pageSize": 3},
+         "TeamEntityListing"),
+        (sdk.GroupsApi(oracle.api).get_groups, {}, "/api/v2/groups", {}, "GroupEntityListing"),
+    ]  # fmt: skip
+    for call, kwargs, path, params, klass in calls:
+        oracle.check(call(**kwargs), oracle.http.get(path, params=params).json(), klass)
+    assert len(oracle.checked) == 6

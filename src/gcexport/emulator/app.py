@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gcexport.emulator import aggregates, details, exports, jobs, lookups
+from gcexport.emulator import agent_routes, aggregates, details, exports, jobs, lookups
 from gcexport.emulator.backend import Backend, ClockLike
 from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.dataset import view_at
@@ -110,6 +110,7 @@ class Emulator:
         details.add_routes(self.routes, self.backend)
         aggregates.add_routes(self.routes, self.backend)
         exports.add_routes(self.routes, exports.ExportBook(self.backend))
+        self.agents = agent_routes.add_routes(self.routes, self.backend)
 
     def revoke_tokens(self) -> None:
         """Invalidate every issued token; their next use gets 401 bad.credentials."""

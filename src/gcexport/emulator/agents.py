@@ -1,0 +1,300 @@
+"""Agent time: each agent's presence and routing-status timelines, derived from the conversations they work.
+
+DATASETS.md §1.7: two continuous timelines per user. Presence covers every instant since the org
+was created (OFFLINE until a first login, then shifts, breaks and weeks-long OFFLINE); routing
+status is OFF_QUEUE except while presence is ON_QUEUE (entered and left with a 0.1–3 s lag), and
+inside ON_QUEUE it is INTERACTING exactly while the agent works one of its conversations (alert or
+dial through wrap-up, the union when they overlap) and IDLE otherwise.
+
+How a timeline is built, all from (seed, user, UTC day), so any range gives the same records:
+- an agent's *work* is the span of each of its agent sessions, read from the generated days;
+- a day's *blocks* are the rostered shift (active queue members, 5 days a week, with whole weeks
+  of leave) merged with each work span padded by a few minutes (gaps under 45 min close up);
+- a day's *periods* are its blocks clipped to start after the two previous days' blocks end
+  (a conversation lasts less than a day, so nothing older can reach), and touching periods join;
+- within a period: AVAILABLE for a moment after login, ON_QUEUE, BREAK or MEAL in long idle gaps,
+  OFFLINE after logout until the next period.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+from gcexport.emulator.backend import Backend
+from gcexport.emulator.wire import DAY_MS, floor_day, iso_to_ms, loads
+
+# The ids Genesys gives its system presence definitions in every org (DATASETS.md §1.5, REAL).
+SYSTEM_PRESENCE_IDS = {
+    "AVAILABLE": "6a3af858-942f-489d-9700-5f9bcdcdae9b",
+    "AWAY": "5e5c5c66-ea97-4e7f-ac41-6424784829f2",
+    "BUSY": "31fe3bac-dea6-44b7-bed7-47f91660a1a0",
+    "BREAK": "227b37e2-f1d0-4dd0-8f50-badd7cf6d158",
+    "IDLE": "7ffa01cd-7866-4ad7-8faa-31e11b42f51f",
+    "MEAL": "3fd96123-badb-4f69-bc03-1b1ccc6d8014",
+    "MEETING": "bbdff279-7ae1-48ea-bade-7831d7234c64",
+    "OFFLINE": "ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5",
+    "ON_QUEUE": "e08eaf1b-ee47-4fa9-a231-1200e284798f",
+    "TRAINING": "d2390a99-8546-bad9-8f0a-219548e8aeb0",
+}
+ORIGIN_MS = iso_to_ms("2024-01-15T09:30:00.000Z")  # the org's creation: everyone OFFLINE since
+MINUTE = 60_000
+MERGE_GAP_MS = 45 * MINUTE
+BREAK_GAP_MS = 25 * MINUTE  # an idle gap at least this long may hold a break
+_SHIFT_STARTS_H = (6, 7, 7, 8, 8, 9, 10, 12, 14)
+_OFF_DAYS = ((5, 6), (5, 6), (5, 6), (6, 0), (0, 1), (2, 3))  # weekday numbers, Monday = 0
+_CACHED_DAYS = 96
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Status:
+    """One record of a timeline: [start, end) in a status; end None while it is still open at now."""
+
+    start: int
+    end: int | None
+    value: str
+    org_id: str | None = None  # organizationPresenceId, presence records only
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One user's records that overlap a range, unclipped, as served at now."""
+
+    user_id: str
+    presence: tuple[Status, ...]
+    routing: tuple[Status, ...]
+
+
+def day_work(records: list[bytes]) -> dict[str, list[Span]]:
+    """user id → the spans of its agent sessions in these conversations, sorted by start."""
+    work: dict[str, list[Span]] = defaultdict(list)
+    for raw in records:
+        for part in loads(raw)["participants"]:
+            if part["purpose"] != "agent":
+                continue
+            for session in part["sessions"]:
+                segments = session["segments"]
+                start = iso_to_ms(segments[0]["segmentStart"])
+                work[part["userId"]].append((start, iso_to_ms(segments[-1]["segmentEnd"])))
+    return {user: sorted(spans) for user, spans in work.items()}
+
+
+def merge(spans: list[Span], gap: int = 0) -> list[Span]:
+    """Sorted spans with any two closer than `gap` (or touching) joined."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+class AgentTime:
+    """Every user's timelines, computed on demand from the conversation dataset and cached per day."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.seed = backend.config.seed
+        self._work: OrderedDict[int, dict[str, list[Span]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._blocks: dict[tuple[str, int], list[Span]] = {}
+
+    @cached_property
+    def members(self) -> frozenset[str]:
+        """Users who take conversations: the active members of some queue."""
+        return frozenset(m for q in self.backend.org.queues for m in q.member_ids)
+
+    def user_ids(self) -> list[str]:
+        """Every user of the org (whatever the state) — they all have a presence timeline."""
+        return [u["id"] for u in self.backend.org.users]
+
+    def work(self, day: int) -> dict[str, list[Span]]:
+        """Agent work of the conversations that start on `day` (may run past midnight)."""
+        with self._lock:
+            if day in self._work:
+                self._work.move_to_end(day)
+                return self._work[day]
+        found = (
+            day_work(self.backend.dataset.day(day).records) if day >= floor_day(ORIGIN_MS) else {}
+        )
+        with self._lock:
+            self._work[day] = found
+            while len(self._work) > _CACHED_DAYS:
+                self._work.popitem(last=False)
+        return found
+
+    def rostered(self, user: str, day: int) -> bool:
+        """A member's working day: not one of its two days off, not in a week of leave."""
+        profile = random.Random(f"agent-{self.seed}-{user}")
+        off = _OFF_DAYS[profile.randrange(len(_OFF_DAYS))]
+        if (day // DAY_MS + 3) % 7 in off:  # 1970-01-01 was a Thursday (weekday 3)
+            return False
+        week = day // (7 * DAY_MS)
+        leave = random.Random(f"leave-{self.seed}-{user}-{week // 4}")
+        if leave.random() < 0.25:
+            length = leave.randint(1, 2)
+            first = leave.randint(0, 4 - length)
+            return not first <= week % 4 < first + length
+        return True
+
+    def blocks(self, user: str, day: int) -> list[Span]:
+        """Logged-in spans planned by `day`: the rostered shift and padded work, merged."""
+        found = self._blocks.get((user, day))
+        if found is None:
+            if len(self._blocks) > 500_000:
+                self._blocks.clear()
+            found = self._blocks[(user, day)] = self._plan(user, day)
+        return found
+
+    def _plan(self, user: str, day: int) -> list[Span]:
+        if user not in self.members or day < floor_day(ORIGIN_MS) + DAY_MS:
+            return []
+        rng = random.Random(f"shift-{self.seed}-{user}-{day}")
+        spans: list[Span] = []
+        if self.rostered(user, day):
+            hour = _SHIFT_STARTS_H[random.Random(f"agent-{self.seed}-{user}").randrange(9)]
+            start = day + hour * 3_600_000 + rng.randint(-20, 20) * MINUTE + rng.randrange(MINUTE)
+            spans.append((start, start + rng.randint(480, 540) * MINUTE + rng.randrange(MINUTE)))
+        for begin, end in self.work(day).get(user, []):
+            pre, post = rng.randint(5, 20) * MINUTE, rng.randint(2, 15) * MINUTE
+            spans.append((begin - pre - rng.randrange(MINUTE), end + post + rng.randrange(MINUTE)))
+        return merge(spans, MERGE_GAP_MS)
+
+    def periods(self, user: str, day: int) -> list[Span]:
+        """`day`'s blocks clipped to start once the two previous days' blocks have ended."""
+        reach = max((e for d in (day - DAY_MS, day - 2 * DAY_MS) for _, e in self.blocks(user, d)),
+                    default=0)  # fmt: skip
+        return [(max(s, reach), e) for s, e in self.blocks(user, day) if e > reach]
+
+    def logged_in(self, user: str, start: int, end: int, now: int) -> tuple[int, list[Span]]:
+        """(end of the last period before, the periods touching [start - 1 day, end + 1 day) and the next one)."""
+        first, last = floor_day(start) - DAY_MS, floor_day(end - 1) + DAY_MS
+        spans = merge([p for d in range(first, last + 1, DAY_MS) for p in self.periods(user, d)])
+        before = ORIGIN_MS
+        if user in self.members:
+            day = first - DAY_MS
+            while day >= floor_day(ORIGIN_MS) and before == ORIGIN_MS:
+                before = max((e for _, e in self.periods(user, day)), default=ORIGIN_MS)
+                day -= DAY_MS
+            day, found = last + DAY_MS, False
+            while not found and day <= now:
+                following = self.periods(user, day)
+                spans, found = merge(spans + following), bool(following)
+                day += DAY_MS
+        return before, spans
+
+    def work_union(self, user: str, start: int, end: int) -> list[Span]:
+        """The union of the user's work spans of conversations starting on days around [start, end)."""
+        first, last = floor_day(start) - 2 * DAY_MS, floor_day(end - 1) + DAY_MS
+        spans = [w for d in range(first, last + 1, DAY_MS) for w in self.work(d).get(user, [])]
+        return merge(spans)
+
+    def timeline(self, user: str, start: int, end: int, now: int) -> Timeline:
+        """The user's presence and routing records overlapping [start, end), as served at `now`."""
+        before, spans = self.logged_in(user, start, end, now)
+        work = self.work_union(user, spans[0][0], spans[-1][1]) if spans else []
+        return build_timeline(
+            self.seed, user, before=before, spans=spans, work=work, start=start, end=end, now=now
+        )
+
+
+def build_timeline(
+    seed: int,
+    user: str,
+    *,
+    before: int,
+    spans: list[Span],
+    work: list[Span],
+    start: int,
+    end: int,
+    now: int,
+) -> Timeline:
+    """The records overlapping [start, end) at `now` of a user OFFLINE since `before`, logged in
+    during `spans` (sorted, disjoint) and working `work` (merged, each inside a span, a few minutes
+    clear of its edges): the pure core of `AgentTime.timeline`, open to property tests."""
+    presence = _presence(seed, user, before, spans, work)
+    routing = _routing(seed, user, presence, work)
+    never = now + 366 * DAY_MS  # sentinels: whatever follows the last record lies after now
+    return Timeline(
+        user,
+        _records([*presence, (never, "AVAILABLE")], start, end, now, with_ids=True),
+        _records([*routing, (never, "IDLE")], start, end, now, with_ids=False),
+    )
+
+
+def _lag(seed: int, user: str, at: int) -> int:
+    """The 0.1–3 s routing lag after a presence change (DATASETS.md §1.7, INFERRED)."""
+    return random.Random(f"lag-{seed}-{user}-{at}").randint(100, 3_000)
+
+
+def _presence(
+    seed: int, user: str, before: int, spans: list[Span], work: list[Span]
+) -> list[tuple[int, str]]:
+    changes: list[tuple[int, str]] = [(before, "OFFLINE")]
+    for start, end in spans:
+        rng = random.Random(f"login-{seed}-{user}-{start}")
+        changes += [(start, "AVAILABLE"), (start + rng.randint(10_000, 180_000), "ON_QUEUE")]
+        inside = [w for w in work if start <= w[0] and w[1] <= end]
+        edges = [changes[-1][0], *(t for w in inside for t in w), end]
+        for gap_start, gap_end in zip(edges[::2], edges[1::2], strict=True):
+            changes += _break(seed, user, gap_start, gap_end)
+        changes.append((end, "OFFLINE"))
+    return changes
+
+
+def _break(seed: int, user: str, start: int, end: int) -> list[tuple[int, str]]:
+    """A BREAK (15 min) or MEAL (30 min) two minutes into a long idle gap, or nothing."""
+    if end - start < BREAK_GAP_MS:
+        return []
+    rng = random.Random(f"break-{seed}-{user}-{start}")
+    if rng.random() < 0.5:
+        return []
+    meal = end - start >= 40 * MINUTE and rng.random() < 0.3
+    at = start + 2 * MINUTE + rng.randrange(MINUTE)
+    return [(at, "MEAL" if meal else "BREAK"), (at + (30 if meal else 15) * MINUTE, "ON_QUEUE")]
+
+
+def _routing(
+    seed: int, user: str, presence: list[tuple[int, str]], work: list[Span]
+) -> list[tuple[int, str]]:
+    logout = presence[0][0]  # the end of an earlier ON_QUEUE period, or the org's creation
+    lagged = logout if logout == ORIGIN_MS else logout + _lag(seed, user, logout)
+    changes: list[tuple[int, str]] = [(lagged, "OFF_QUEUE")]
+    for (at, value), (until, _) in itertools.pairwise(presence):
+        if value != "ON_QUEUE":
+            continue
+        begin, finish = at + _lag(seed, user, at), until + _lag(seed, user, until)
+        changes.append((begin, "IDLE"))
+        for w_start, w_end in work:
+            if begin <= w_start and w_end <= until:
+                changes += [(w_start, "INTERACTING"), (w_end, "IDLE")]
+        changes.append((finish, "OFF_QUEUE"))
+    return changes
+
+
+def _records(
+    changes: list[tuple[int, str]], start: int, end: int, now: int, *, with_ids: bool
+) -> tuple[Status, ...]:
+    """Status changes → records overlapping [start, end) that began by now (the one holding now open)."""
+    squeezed: list[tuple[int, str]] = []
+    for at, value in sorted(changes, key=lambda c: c[0]):
+        if squeezed and squeezed[-1][0] == at:
+            squeezed[-1] = (at, value)
+        elif not squeezed or squeezed[-1][1] != value:
+            squeezed.append((at, value))
+    out: list[Status] = []
+    for (at, value), (until, _) in itertools.pairwise(squeezed):
+        if at > now or at >= end:
+            break
+        if until <= start:
+            continue
+        closed = until if until <= now else None
+        out.append(Status(at, closed, value, SYSTEM_PRESENCE_IDS[value] if with_ids else None))
+    return tuple(out)

@@ -1,0 +1,116 @@
+"""The emulator's agent timelines: continuous, consistent with the conversations agents work (DATASETS.md §1.7)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+
+import pytest
+
+from gcexport.clock import FakeClock
+from gcexport.emulator import Emulator, EmulatorConfig
+from gcexport.emulator.agents import ORIGIN_MS, SYSTEM_PRESENCE_IDS, Status, merge
+from gcexport.emulator.wire import DAY_MS, iso_to_ms, to_ms
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
+D = to_ms(datetime(2026, 3, 2, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def emu() -> Emulator:
+    return Emulator(
+        EmulatorConfig(seed=3, conversations_per_day=300, now=NOW), clock=FakeClock(NOW)
+    )
+
+
+def _work(emu: Emulator, start: int, end: int) -> dict[str, list[tuple[int, int]]]:
+    """Agent session spans (first segment start → last segment end) from the served conversations."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for conv in emu.truth.conversations(
+        datetime.fromtimestamp((start - 2 * DAY_MS) / 1000, timezone.utc),
+        datetime.fromtimestamp(end / 1000, timezone.utc),
+    ):
+        for part in conv["participants"]:
+            if part["purpose"] == "agent":
+                for s in part["sessions"]:
+                    segs = s["segments"]
+                    spans.setdefault(part["userId"], []).append(
+                        (iso_to_ms(segs[0]["segmentStart"]), iso_to_ms(segs[-1]["segmentEnd"]))
+                    )
+    return spans
+
+
+def _clip(spans: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    return merge([(max(s, lo), min(e, hi)) for s, e in spans if e > lo and s < hi])
+
+
+def _abut(records: tuple[Status, ...]) -> bool:
+    return all(a.end == b.start for a, b in itertools.pairwise(records))
+
+
+def test_timelines_are_continuous_and_routing_only_on_queue(emu: Emulator) -> None:
+    now = emu.backend.now_ms()
+    for user in emu.agents.user_ids():
+        line = emu.agents.timeline(user, D, D + 2 * DAY_MS, now)
+        assert line.presence[0].start <= D and line.routing[0].start <= D
+        assert _abut(line.presence) and _abut(line.routing)
+        on_queue = [
+            (r.start, (r.end or now) + 3_000) for r in line.presence if r.value == "ON_QUEUE"
+        ]
+        for record in line.routing:
+            if record.value != "OFF_QUEUE":
+                assert any(s <= record.start and (record.end or now) <= e for s, e in on_queue)
+        for record in line.presence:
+            assert record.org_id == SYSTEM_PRESENCE_IDS[record.value]
+
+
+def test_interacting_is_exactly_the_agents_conversation_work(emu: Emulator) -> None:
+    now, lo, hi = emu.backend.now_ms(), D, D + DAY_MS
+    work = _work(emu, lo, hi)
+    checked = 0
+    for user in emu.agents.user_ids():
+        line = emu.agents.timeline(user, lo, hi, now)
+        interacting = [(r.start, r.end or now) for r in line.routing if r.value == "INTERACTING"]
+        assert _clip(interacting, lo, hi) == _clip(work.get(user, []), lo, hi)
+        checked += bool(work.get(user))
+    assert checked > 50
+
+
+def test_users_who_never_work_stay_offline_since_the_org_began(emu: Emulator) -> None:
+    now = emu.backend.now_ms()
+    idle = [u for u in emu.agents.user_ids() if u not in emu.agents.members]
+    assert idle
+    line = emu.agents.timeline(idle[0], D, D + DAY_MS, now)
+    assert line.presence == (Status(ORIGIN_MS, None, "OFFLINE", SYSTEM_PRESENCE_IDS["OFFLINE"]),)
+    assert [(r.start, r.end, r.value) for r in line.routing] == [(ORIGIN_MS, None, "OFF_QUEUE")]
+
+
+def test_members_have_shifts_breaks_and_multi_day_offline(emu: Emulator) -> None:
+    now = emu.backend.now_ms()
+    values: set[str] = set()
+    longest = 0
+    for user in sorted(emu.agents.members):
+        line = emu.agents.timeline(user, D - 14 * DAY_MS, D, now)
+        values |= {r.value for r in line.presence}
+        longest = max(
+            longest, *((r.end or now) - r.start for r in line.presence if r.value == "OFFLINE")
+        )
+    assert {"AVAILABLE", "ON_QUEUE", "OFFLINE", "BREAK", "MEAL"} <= values
+    assert longest > 4 * DAY_MS  # a week of leave, broken only by conversations routed to them
+
+
+def test_the_same_record_whatever_the_range(emu: Emulator) -> None:
+    now = emu.backend.now_ms()
+    user = sorted(emu.agents.members)[0]
+    wide = emu.agents.timeline(user, D - 3 * DAY_MS, D + 2 * DAY_MS, now)
+    narrow = emu.agents.timeline(user, D, D + DAY_MS, now)
+    assert set(narrow.presence) <= set(wide.presence)
+    assert set(narrow.routing) <= set(wide.routing)
+
+
+def test_the_record_holding_now_is_open(emu: Emulator) -> None:
+    now = emu.backend.now_ms()
+    for user in emu.agents.user_ids()[:40]:
+        line = emu.agents.timeline(user, now - DAY_MS, now, now)
+        assert line.presence[-1].end is None and line.routing[-1].end is None
+        assert all(r.end is not None and r.end <= now for r in line.presence[:-1])
