@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import httpx
@@ -14,6 +15,16 @@ from gcexport.emulator import Emulator
 
 DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
 EXPORTS = "/api/v2/analytics/reporting/exports"
+
+
+def fetch_signed(client: httpx.Client, emu: Emulator, url: str) -> httpx.Response:
+    """GET an authenticated download resource, then its signed URL without the token."""
+    redirect = client.get(url)
+    assert redirect.status_code == 303, redirect.text
+    with httpx.Client(transport=emu.transport()) as anonymous:
+        reply = anonymous.get(redirect.headers["location"])
+    assert reply.status_code == 200, reply.text
+    return reply
 
 
 def test_queue_listing_envelope_and_paging(client: httpx.Client, emu: Emulator) -> None:
@@ -87,7 +98,7 @@ def test_export_validation(client: httpx.Client, body: dict[str, Any], message: 
 
 
 def test_export_lifecycle_and_csv_matches_aggregates(
-    client: httpx.Client, clock: FakeClock
+    client: httpx.Client, clock: FakeClock, emu: Emulator
 ) -> None:
     created = client.post(EXPORTS, json=export_body()).json()
     assert created["status"] == "SUBMITTED" and "downloadUrl" not in created
@@ -96,8 +107,9 @@ def test_export_lifecycle_and_csv_matches_aggregates(
     clock.advance(0.5)
     listed = client.get(EXPORTS).json()["entities"][0]
     assert listed["status"] == "COMPLETED" and listed["id"] == created["id"]
-    assert listed["downloadUrl"] == f"https://api.emulated.test/api/v2/downloads/{created['id']}"
-    rows = list(csv.DictReader(io.StringIO(client.get(listed["downloadUrl"]).text)))
+    url = listed["downloadUrl"]
+    assert re.fullmatch(r"https://apps\.emulated\.test/platform/api/v2/downloads/[0-9a-f]{16}", url)
+    rows = list(csv.DictReader(io.StringIO(fetch_signed(client, emu, url).text)))
     body = {"interval": DAY, "groupBy": ["queueId", "mediaType"], "metrics": ["nOffered", "tHandle", "tAbandon"],
             "filter": {"type": "or", "predicates": [{"dimension": "mediaType", "value": "voice"}, {"dimension": "mediaType", "value": "email"}]}}  # fmt: skip
     aggregates = client.post("/api/v2/analytics/conversations/aggregates/query", json=body).json()
@@ -127,7 +139,7 @@ def test_download_needs_a_token_and_other_views_fail(
     url = listing[created["id"]]["downloadUrl"]
     with httpx.Client(transport=emu.transport()) as anonymous:
         assert anonymous.get(url).status_code == 401
-    text = client.get(url).text
+    text = fetch_signed(client, emu, url).text
     names = {u["name"] for u in emu.truth.users()}
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows and all(r["Agent Name"] in names for r in rows)
@@ -136,3 +148,36 @@ def test_download_needs_a_token_and_other_views_fail(
         "QUEUE_PERFORMANCE_SUMMARY_VIEW",
         "AGENT_PERFORMANCE_SUMMARY_VIEW",
     }
+
+
+def test_downloads_live_on_another_origin_and_redirect_to_a_signed_url_that_refuses_the_token(
+    client: httpx.Client, clock: FakeClock, emu: Emulator
+) -> None:
+    created = client.post(EXPORTS, json=export_body()).json()
+    clock.advance(1)
+    url = client.get(EXPORTS).json()["entities"][0]["downloadUrl"]
+    download_id = url.rsplit("/", 1)[1]
+    assert url.startswith("https://apps.emulated.test/") and download_id != created["id"]
+    on_api = client.get(f"/api/v2/downloads/{download_id}")
+    assert on_api.status_code == 303
+    signed = on_api.headers["location"]
+    assert "X-Amz-Signature=" in signed and signed.startswith("https://api.emulated.test/")
+    with_token = client.get(signed)  # the client sends its bearer token on every request
+    assert with_token.status_code == 400 and b"<Code>InvalidArgument</Code>" in with_token.content
+    as_json = client.get(f"/api/v2/downloads/{download_id}", params={"issueRedirect": "false"})
+    assert as_json.status_code == 200 and set(as_json.json()) == {"url"}
+    with httpx.Client(transport=emu.transport()) as anonymous:
+        assert (
+            anonymous.get(f"https://api.emulated.test/api/v2/downloads/{download_id}").status_code
+            == 401
+        )
+        first = anonymous.get(signed)
+        assert first.status_code == 200 and first.text.startswith("Interval Start,")
+        assert (
+            anonymous.get(signed.replace("X-Amz-Signature=", "X-Amz-Signature=0")).status_code
+            == 403
+        )
+        clock.advance(301)
+        expired = anonymous.get(signed)
+    assert expired.status_code == 403 and b"Request has expired" in expired.content
+    assert client.get("/api/v2/downloads/0123456789abcdef").status_code == 404

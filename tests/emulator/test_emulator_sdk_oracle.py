@@ -167,7 +167,14 @@ def test_reporting_exports(oracle: Oracle) -> None:
         oracle.http.get("/api/v2/analytics/reporting/exports/metadata").json(),
         "ReportingExportMetadataJobListing",
     )
-    csv_text = oracle.http.get(listing.entities[0].download_url).text
+    download_id = listing.entities[0].download_url.rsplit("/", 1)[1]
+    signed = sdk.DownloadsApi(oracle.api).get_download(download_id, issue_redirect=False)
+    oracle.check(
+        signed,
+        oracle.http.get(f"/api/v2/downloads/{download_id}?issueRedirect=false").json(),
+        "UrlResponse",
+    )
+    csv_text = httpx.get(signed.url).text  # a signed URL: no token
     assert csv_text.splitlines()[0].startswith(
         "Interval Start,Interval End,Agent Id,Agent Name,Media Type,Answer"
     )

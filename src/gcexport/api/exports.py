@@ -1,6 +1,7 @@
 """Reporting (view) exports: create, poll the listing, download the CSV, delete (REFERENCE.md §7).
 
-There is no GET-by-id for exports (§7), so polling reads the listing and matches the id.
+There is no GET-by-id for exports (§7), so polling reads the listing and matches the id. The file
+is fetched from the API host's download resource, whatever host `downloadUrl` names (§16 item 1).
 
 Example::
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
 EXPORT_PATH = EXPORTS_PATH + "/{exportId}"
-DOWNLOAD_ENDPOINT = "{downloadUrl}"
+DOWNLOAD_PATH = "/api/v2/downloads/{downloadId}"
 DONE = "COMPLETED"
 # COMPLETED_WITH_PARTIAL_RESULTS would be silently less data, so it fails like FAILED (§7).
 FAILED = frozenset({"FAILED", "CANCELLED", "CANCELLING", "COMPLETED_WITH_PARTIAL_RESULTS"})
@@ -59,10 +60,23 @@ def run_export(
     url = job.get("downloadUrl")
     if not isinstance(url, str) or not url:
         raise DataError(f"export {export_id} is {DONE} but has no downloadUrl")
-    content = client.download(url, endpoint=DOWNLOAD_ENDPOINT).raw
+    content = client.download(_download_path(url), endpoint=DOWNLOAD_PATH).raw
     if delete:
         _delete(client, export_id)
     return ExportResult(csv=content, job=job)
+
+
+def _download_path(download_url: str) -> str:
+    """The API host's resource for a `downloadUrl` (REFERENCE.md §16 item 1).
+
+    The real `downloadUrl` is `https://apps.<domain>/platform/api/v2/downloads/<id>`, on another
+    origin than the API; the token stays on the API's own origin, so the file is fetched the way
+    the SDK does, from `GET /api/v2/downloads/{id}`, which redirects to a signed URL.
+    """
+    download_id = download_url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if not download_id or "/downloads/" not in download_url:
+        raise DataError(f"export downloadUrl {download_url!r} does not name a download id")
+    return DOWNLOAD_PATH.format(downloadId=download_id)
 
 
 def _wait(client: GenesysClient, export_id: str, poll: PollPolicy) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gcexport.emulator import aggregates, details, exports, jobs, lookups
+from gcexport.emulator import aggregates, details, downloads, exports, jobs, lookups
 from gcexport.emulator.backend import Backend, ClockLike
 from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.dataset import view_at
@@ -100,6 +100,8 @@ class Emulator:
         self.requests: list[RequestRecord] = []
         self.truth = Truth(self.backend)
         self.jobs = jobs.JobBook(self.backend)
+        self.exports = exports.ExportBook(self.backend)
+        self.downloads = downloads.Downloads(self.backend, self.exports.file)
         self.routes = Routes()
         self._lock = threading.Lock()
         self._register()
@@ -109,7 +111,8 @@ class Emulator:
         jobs.add_routes(self.routes, self.jobs, self.faults.job_fails)
         details.add_routes(self.routes, self.backend)
         aggregates.add_routes(self.routes, self.backend)
-        exports.add_routes(self.routes, exports.ExportBook(self.backend))
+        exports.add_routes(self.routes, self.exports)
+        downloads.add_routes(self.routes, self.downloads)
 
     def revoke_tokens(self) -> None:
         """Invalidate every issued token; their next use gets 401 bad.credentials."""
@@ -177,6 +180,8 @@ class Emulator:
             return _error_reply(server_error(self.faults.server_status())), 0, 60
         if call.path == TOKEN_PATH and call.method == "POST":
             return self.tokens.issue(headers.get("authorization"), call.body, mono), 0, 60
+        if call.path.startswith(downloads.STORAGE_PATH):  # signed storage: no token, no API budget
+            return self.downloads.storage(call, headers.get("authorization")), 0, 60
         if fault == "revoke":
             self.revoke_tokens()
         token = self.tokens.check(headers.get("authorization"), mono)

@@ -1,7 +1,7 @@
 """Reporting (view) exports (REFERENCE.md §7): create, list, metadata, and a CSV download.
 
-Status moves SUBMITTED → RUNNING → COMPLETED on the emulator clock. The CSV is served at
-`downloadUrl` = `<base>/api/v2/downloads/<export id>` and needs the bearer token like any API call.
+Status moves SUBMITTED → RUNNING → COMPLETED on the emulator clock. The CSV is served the way the
+real API serves it (another origin, then a redirect to a signed URL): see `downloads.py`.
 Data exists for QUEUE_PERFORMANCE_SUMMARY_VIEW and AGENT_PERFORMANCE_SUMMARY_VIEW (computed from the
 same facts as aggregates, one row per period bucket × entity × media type); any other valid view
 type ends FAILED with `exportErrorMessagesType` FAILED_CONVERTING_EXPORT_JOB.
@@ -12,16 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gcexport.emulator.aggregates import AggregateQuery, compute, stats
 from gcexport.emulator.backend import Backend
+from gcexport.emulator.downloads import download_url
 from gcexport.emulator.facts import Fact, buckets, parse_zone
 from gcexport.emulator.filters import AGGREGATE, parse_filter
 from gcexport.emulator.http import Call, Reply, Routes
 from gcexport.emulator.lookups import listing
-from gcexport.emulator.problems import bad_request, invalid_value, not_found
+from gcexport.emulator.problems import bad_request, invalid_value
 from gcexport.emulator.vocabulary import VIEW_TYPES
 from gcexport.emulator.wire import iso, parse_interval
 
@@ -62,6 +63,7 @@ class Export:
     created_mono: float
     created_ms: int
     base_url: str
+    download_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
 
 class ExportBook:
@@ -108,7 +110,7 @@ class ExportBook:
         }
         body.update((k, req[k]) for k in _ECHO[:3] if k in req)
         if status == "COMPLETED":
-            body["downloadUrl"] = f"{export.base_url}/api/v2/downloads/{export.id}"
+            body["downloadUrl"] = download_url(export.base_url, export.download_id)
         body["viewType"] = req["viewType"]
         if status == "FAILED":
             body["exportErrorMessagesType"] = "FAILED_CONVERTING_EXPORT_JOB"
@@ -125,6 +127,13 @@ class ExportBook:
             selfUri=f"/api/v2/analytics/reporting/exports/{export.id}",
         )
         return body
+
+    def file(self, download_id: str) -> bytes | None:
+        """The CSV behind a download id, or None when no finished export has that id."""
+        export = next((e for e in self.exports if e.download_id == download_id), None)
+        if export is None or self.status(export) != "COMPLETED":
+            return None
+        return self.csv(export)
 
     def _query(self, req: dict[str, Any]) -> AggregateQuery:
         try:
@@ -210,7 +219,7 @@ def _metadata(view_type: str) -> dict[str, Any]:
 
 
 def add_routes(routes: Routes, book: ExportBook) -> None:
-    """Register create, list, metadata and download."""
+    """Register create, list and metadata (downloads: `downloads.add_routes`)."""
 
     def post_export(call: Call) -> Reply:
         return Reply.json(book.entity(book.create(call.json(), call.base_url)))
@@ -221,13 +230,6 @@ def add_routes(routes: Routes, book: ExportBook) -> None:
     def get_metadata(call: Call) -> Reply:
         return Reply.json(listing(call, [_metadata(v) for v in (QUEUE_VIEW, AGENT_VIEW)]))
 
-    def get_download(call: Call) -> Reply:
-        export = next((e for e in book.exports if e.id == call.params["exportId"]), None)
-        if export is None or book.status(export) != "COMPLETED":
-            raise not_found()
-        return Reply(200, book.csv(export), content_type="text/csv; charset=utf-8")
-
     routes.add("POST", "/api/v2/analytics/reporting/exports", post_export)
     routes.add("GET", "/api/v2/analytics/reporting/exports", get_exports)
     routes.add("GET", "/api/v2/analytics/reporting/exports/metadata", get_metadata)
-    routes.add("GET", "/api/v2/downloads/{exportId}", get_download)
