@@ -298,3 +298,36 @@ def test_malformed_bodies_get_400_not_500(client: httpx.Client, body: dict[str, 
         ).json()["code"]
         == "bad.request"
     )
+
+
+def _total(emu: Emulator, interval: str) -> int:
+    with httpx.Client(transport=emu.transport(), base_url="https://api.x") as http:
+        login(http, emu.config)
+        reply = post(http, {"interval": interval, "paging": {"pageSize": 1}})
+    assert reply.status_code == 200, reply.text
+    return int(reply.json()["totalHits"])
+
+
+def test_modes_make_total_hits_approximate_and_a_midnight_end_touch_the_next_day() -> None:
+    def emulator(*modes: str) -> Emulator:
+        config = EmulatorConfig(seed=1, conversations_per_day=400, now=NOW, modes=modes)
+        return Emulator(config, clock=FakeClock(NOW))
+
+    short = "2026-03-02T00:00:00.000Z/2026-03-02T23:59:59.999Z"
+    exact = Emulator(
+        EmulatorConfig(seed=1, conversations_per_day=400, now=NOW), clock=FakeClock(NOW)
+    )
+    truth = len(exact.truth.conversations(datetime(2026, 3, 2, tzinfo=timezone.utc),
+                                          datetime(2026, 3, 3, tzinfo=timezone.utc)))  # fmt: skip
+    next_day = len(exact.truth.conversations(datetime(2026, 3, 3, tzinfo=timezone.utc),
+                                             datetime(2026, 3, 4, tzinfo=timezone.utc)))  # fmt: skip
+    midnight = "2026-03-02T00:00:00.000Z/2026-03-03T00:00:00.000Z"
+    assert _total(exact, midnight) == _total(exact, short) == truth > 100
+    error = max(1, truth // 100)
+    approximate = _total(emulator("approximate-total-hits"), short)
+    assert approximate == (truth + error if truth % 2 else truth - error)
+    touching = emulator("midnight-touches-next-day")
+    assert _total(touching, midnight) == truth + next_day
+    assert _total(touching, short) == truth
+    with pytest.raises(ValueError, match="unknown mode 'psychic'"):
+        EmulatorConfig(modes=("psychic",))
