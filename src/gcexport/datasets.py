@@ -68,6 +68,9 @@ class DayResult:
     drift: list[Any] = field(default_factory=list)
     method: str = ""
     raw_files: list[Any] = field(default_factory=list)
+    # Served by the query although meant for a job: no participant attributes (only job results
+    # carry them, REFERENCE.md §16 item 3), so the day stays due until a job serves it.
+    without_attributes: bool = False
 
 
 @dataclass
@@ -140,6 +143,9 @@ def _export_details(ctx: ExportContext, window: Window) -> DayResult:
     assert result is not None
     if window.end > ctx.now:  # an unfinished day has no count to hold it to yet
         result.expected_conversations = None
+    if use_job:
+        result.without_attributes = True
+        ctx.audit.write("details_without_attributes", day=str(window.day))
     return result
 
 
