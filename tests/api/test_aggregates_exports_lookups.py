@@ -95,3 +95,21 @@ def test_users_include_every_state(make_org: Any) -> None:
     org = make_org()
     states = {u.get("state") for page in lookups.iter_users(org.client) for u in page.items}
     assert {"active", "inactive", "deleted"} <= states
+
+
+def test_reporting_export_sends_the_filters_its_view_requires(make_org: Any) -> None:
+    org = make_org()
+    two_days = Interval.of(WINDOW.start, datetime(2026, 3, 3, tzinfo=timezone.utc))
+    bare = ReportExportRequest(name="queues", view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW",
+                               interval=two_days, period="P1D")  # fmt: skip
+    result = exports.run_export(org.client, bare)
+    sent = [r for r in org.api_records() if r.endpoint.startswith(exports.EXPORTS_PATH)]
+    assert sent[0].method == "GET" and sent[0].endpoint == exports.METADATA_PATH
+    assert sorted(result.job["filter"]["mediaTypes"]) == sorted(exports.ALL_MEDIA_TYPES)
+    media = list(exports.ALL_MEDIA_TYPES)
+    explicit = exports.run_export(
+        org.client, bare.model_copy(update={"filter": {"mediaTypes": media}})
+    )
+    assert result.csv == explicit.csv
+    voice = bare.model_copy(update={"filter": {"mediaTypes": ["voice"]}})
+    assert exports.with_required_filters(org.client, voice) == voice  # nothing added when set

@@ -90,6 +90,10 @@ def export_body(**overrides: Any) -> dict[str, Any]:
             "Value [QUEUE_VIEW] is not valid for field type [ViewType]. Allowable values are: QUEUE_PERFORMANCE_SUMMARY_VIEW, ",
         ),
         (export_body(period="daily"), "Invalid granularity [daily]"),
+        (
+            export_body(filter={"queueIds": ["q"]}),
+            "The filter [mediaTypes] is required for the view type [QUEUE_PERFORMANCE_SUMMARY_VIEW].",
+        ),
     ],
 )
 def test_export_validation(client: httpx.Client, body: dict[str, Any], message: str) -> None:

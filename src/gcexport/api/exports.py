@@ -18,15 +18,19 @@ from typing import Any
 
 from gcexport.api.paging import PollPolicy, iter_numbered_pages
 from gcexport.client import GenesysClient
-from gcexport.errors import ApiError, DataError, JobFailedError
+from gcexport.errors import ApiError, ConfigError, DataError, JobFailedError
 from gcexport.models import ReportExportRequest
 
-__all__ = ["EXPORTS_PATH", "ExportResult", "run_export"]
+__all__ = ["EXPORTS_PATH", "ExportResult", "run_export", "with_required_filters"]
 
 log = logging.getLogger(__name__)
 
 EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
 EXPORT_PATH = EXPORTS_PATH + "/{exportId}"
+METADATA_PATH = EXPORTS_PATH + "/metadata"
+# The AnalyticsSession mediaType enum (REFERENCE.md §4): "every media type" for a required filter.
+ALL_MEDIA_TYPES = ("callback", "chat", "cobrowse", "email", "internalmessage", "message",
+                   "screenmonitoring", "screenshare", "unknown", "video", "voice")  # fmt: skip
 DOWNLOAD_PATH = "/api/v2/downloads/{downloadId}"
 DONE = "COMPLETED"
 # COMPLETED_WITH_PARTIAL_RESULTS would be silently less data, so it fails like FAILED (§7).
@@ -52,6 +56,7 @@ def run_export(
     delete: bool = True,
 ) -> ExportResult:
     """Create the export, wait for it, download its file and (by default) delete it."""
+    request = with_required_filters(client, request)
     created = client.request("POST", EXPORTS_PATH, json=request.to_api()).json()
     export_id = created.get("id") if isinstance(created, dict) else None
     if not isinstance(export_id, str):
@@ -64,6 +69,35 @@ def run_export(
     if delete:
         _delete(client, export_id)
     return ExportResult(csv=content, job=job)
+
+
+def with_required_filters(
+    client: GenesysClient, request: ReportExportRequest
+) -> ReportExportRequest:
+    """The request with every filter its view requires, as `GET …/exports/metadata` lists them.
+
+    A required `mediaTypes` left unset means every media type (REFERENCE.md §16 item 6: peers
+    always send it); any other required filter must come from the configuration.
+    """
+    missing = [f for f in _required_filters(client, request.view_type) if not request.filter.get(f)]
+    if not missing:
+        return request
+    other = [name for name in missing if name != "mediaTypes"]
+    if other:
+        raise ConfigError(
+            f"Reporting view {request.view_type} requires the filter {other[0]!r}: set it in that"
+            " reporting export's filter."
+        )
+    filled = {**request.filter, "mediaTypes": list(ALL_MEDIA_TYPES)}
+    return request.model_copy(update={"filter": filled})
+
+
+def _required_filters(client: GenesysClient, view_type: str) -> list[str]:
+    for page in iter_numbered_pages(client, METADATA_PATH, page_size=100):
+        for view in page.items:
+            if view.get("viewType") == view_type:
+                return [str(name) for name in view.get("requiredFilters") or []]
+    return []
 
 
 def _download_path(download_url: str) -> str:

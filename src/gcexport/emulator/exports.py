@@ -83,6 +83,11 @@ class ExportBook:
             raise invalid_value(body["exportFormat"], "ExportFormat", ("CSV", "PDF"))
         if not isinstance(body["filter"], dict):
             raise bad_request("The field [filter] must be a ViewFilter object.")
+        for name in _required_filters(body["viewType"]):  # as its metadata says (§16 item 6)
+            if not body["filter"].get(name):
+                raise bad_request(
+                    f"The filter [{name}] is required for the view type [{body['viewType']}]."
+                )
         self._query(body)  # validate interval, period and time zone now, not at download time
         export = Export(
             str(uuid.uuid4()), body, self.backend.clock.monotonic(), self.backend.now_ms(), base_url
@@ -206,6 +211,11 @@ def _view_filter(view_filter: dict[str, Any]) -> Any:
     clauses = [{"type": "or", "predicates": [{"dimension": dim, "value": str(v)} for v in view_filter[key]]}
                for key, dim in _FILTER_DIMS if view_filter.get(key)]  # fmt: skip
     return parse_filter({"type": "and", "clauses": clauses}, AGGREGATE) if clauses else None
+
+
+def _required_filters(view_type: str) -> list[str]:
+    listed = view_type in (QUEUE_VIEW, AGENT_VIEW)
+    return list(_metadata(view_type)["requiredFilters"]) if listed else []
 
 
 def _metadata(view_type: str) -> dict[str, Any]:
