@@ -13,12 +13,13 @@ Example::
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from gcexport.api.paging import PollPolicy, iter_numbered_pages
 from gcexport.client import GenesysClient
-from gcexport.errors import ApiError, ConfigError, DataError, JobFailedError
+from gcexport.errors import ApiError, AuthError, ConfigError, DataError, JobFailedError
 from gcexport.models import ReportExportRequest
 
 __all__ = ["EXPORTS_PATH", "ExportResult", "run_export", "with_required_filters"]
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 EXPORTS_PATH = "/api/v2/analytics/reporting/exports"
 EXPORT_PATH = EXPORTS_PATH + "/{exportId}"
 METADATA_PATH = EXPORTS_PATH + "/metadata"
+CREATE_ATTEMPTS = 4  # POSTs of one export; each after the first only when none of its name exists
 # The AnalyticsSession mediaType enum (REFERENCE.md §4): "every media type" for a required filter.
 ALL_MEDIA_TYPES = ("callback", "chat", "cobrowse", "email", "internalmessage", "message",
                    "screenmonitoring", "screenshare", "unknown", "video", "voice")  # fmt: skip
@@ -57,10 +59,7 @@ def run_export(
 ) -> ExportResult:
     """Create the export, wait for it, download its file and (by default) delete it."""
     request = with_required_filters(client, request)
-    created = client.request("POST", EXPORTS_PATH, json=request.to_api()).json()
-    export_id = created.get("id") if isinstance(created, dict) else None
-    if not isinstance(export_id, str):
-        raise DataError(f"{EXPORTS_PATH} created an export but returned no id")
+    export_id = _create(client, request.model_copy(update={"name": _unique_name(request.name)}))
     job = _wait(client, export_id, poll or PollPolicy())
     url = job.get("downloadUrl")
     if not isinstance(url, str) or not url:
@@ -69,6 +68,57 @@ def run_export(
     if delete:
         _delete(client, export_id)
     return ExportResult(csv=content, job=job)
+
+
+def _unique_name(name: str) -> str:
+    """The export's name plus a token of its own, so that it can be found by name (§16 item 7)."""
+    return f"{name} [gcexport {uuid.uuid4().hex[:12]}]"
+
+
+def _create(client: GenesysClient, request: ReportExportRequest) -> str:
+    """POST the export once per attempt; after an ambiguous failure, find it by name first.
+
+    A gateway 5xx or a dropped connection may come after the platform created the export, and an
+    orphan counts against the org's limits (REFERENCE.md §16 item 7): exports can be listed, so
+    a retry is only sent when no export of this (unique) name exists.
+    """
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            page = client.request(
+                "POST", EXPORTS_PATH, json=request.to_api(), once_if_ambiguous=True
+            )
+        except ApiError as exc:
+            if not _ambiguous(exc):
+                raise
+            found = _find_by_name(client, request.name)
+            if found is not None:
+                log.info("export %r was created despite %s; using it", request.name, exc.status)
+                return found
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            client.clock.sleep(2.0**attempt)
+            continue
+        created = page.json()
+        export_id = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(export_id, str):
+            raise DataError(f"{EXPORTS_PATH} created an export but returned no id")
+        return export_id
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _ambiguous(exc: ApiError) -> bool:
+    """A failure after which the server may or may not have acted: 5xx, 408 or no answer."""
+    return not isinstance(exc, AuthError) and (
+        exc.status is None or exc.status in (408,) or exc.status >= 500
+    )
+
+
+def _find_by_name(client: GenesysClient, name: str) -> str | None:
+    for page in iter_numbered_pages(client, EXPORTS_PATH, page_size=100):
+        for job in page.items:
+            if job.get("name") == name and isinstance(job.get("id"), str):
+                return str(job["id"])
+    return None
 
 
 def with_required_filters(

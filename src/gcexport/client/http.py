@@ -21,7 +21,7 @@ from gcexport.client.auth import ClientCredentialsAuth
 from gcexport.client.budget import RequestBudget
 from gcexport.client.failures import CORRELATION_HEADER, error_for_response, network_error
 from gcexport.client.records import Page, PageContext, RequestRecord, RetryPolicy
-from gcexport.client.retry import ENDPOINT_KEY, STATS_KEY, AttemptStats, RetryTransport
+from gcexport.client.retry import ENDPOINT_KEY, ONCE_KEY, STATS_KEY, AttemptStats, RetryTransport
 from gcexport.clock import Clock, SystemClock
 from gcexport.errors import DataError
 
@@ -96,11 +96,13 @@ class GenesysClient:
         json: Any = None,
         endpoint: str | None = None,
         items_key: str | None = None,
+        once_if_ambiguous: bool = False,
     ) -> Page:
         """Send one request (retried as needed) and return it as a `Page`; errors raise.
 
         `endpoint` is the path template for records and errors (defaults to `path`);
-        `items_key` names the list in the body that becomes `Page.items`.
+        `items_key` names the list in the body that becomes `Page.items`; `once_if_ambiguous`
+        sends a POST that must not be repeated blindly only once unless the answer is a 429.
         """
         template = endpoint or path
         content = None if json is None else orjson.dumps(json)
@@ -112,7 +114,7 @@ class GenesysClient:
                 params=params,
                 content=content,
                 headers=headers,
-                extensions={ENDPOINT_KEY: template},
+                extensions={ENDPOINT_KEY: template, ONCE_KEY: once_if_ambiguous},
             )
         except httpx.TransportError as exc:  # the retry transport translates these; belt and braces
             raise network_error(exc, request=exc.request) from None

@@ -197,7 +197,10 @@ class Emulator:
                 count,
                 reset,
             )
-        return self._route(call), count, reset
+        reply = self._route(call)
+        if fault == "accepted_5xx":  # served, then lost at the gateway: the caller cannot tell
+            return _error_reply(server_error(self.faults.gateway_status())), count, reset
+        return reply, count, reset
 
     def _route(self, call: Call) -> Reply:
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-FAULT_KINDS = ("429", "5xx", "drop", "slow", "revoke", "job_fail")
+# accepted_5xx: the request is served (a job or export is created), then a gateway answers 502-504.
+FAULT_KINDS = ("429", "5xx", "drop", "slow", "revoke", "job_fail", "accepted_5xx")
 # Behaviours the real API MAY have (REFERENCE.md §16, unverified): each one is a switchable mode.
 MODES = {
     "approximate-total-hits": "details query totalHits is an estimate, off by about 1%",
