@@ -288,6 +288,13 @@ def emulator_serve(
     availability_lag_hours: Annotated[
         float, typer.Option(min=0, help="Jobs watermark lag behind now.")
     ] = 6.0,
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A behaviour the real API may have (repeatable): approximate-total-hits,"
+            " midnight-touches-next-day."
+        ),
+    ] = None,
 ) -> None:
     """Serve the Genesys Cloud emulator over HTTP and print its base URL."""
     from gcexport.emulator_cli import serve_emulator
@@ -303,6 +310,7 @@ def emulator_serve(
             client_id=client_id,
             client_secret=client_secret,
             availability_lag_hours=availability_lag_hours,
+            modes=tuple(mode or ()),
         )
     )
 
