@@ -130,3 +130,14 @@ def test_an_export_created_despite_a_gateway_error_is_found_by_name_not_created_
     assert len(made) == len(results) == len({e.request["name"] for e in made})
     assert all(r.csv == calm.csv for r in results)
     assert all(e.request["name"].startswith("queues [gcexport ") for e in made)
+
+
+def test_a_finished_export_is_deleted(make_org: Any) -> None:
+    org = make_org()
+    request = ReportExportRequest(
+        name="q", view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW", interval=WINDOW
+    )
+    exports.run_export(org.client, request)
+    deletes = [r for r in org.emulator.requests if r.method == "DELETE"]
+    assert [r.status for r in deletes] == [204]
+    assert [e.deleted for e in org.emulator.exports.exports] == [True]

@@ -331,3 +331,21 @@ def test_modes_make_total_hits_approximate_and_a_midnight_end_touch_the_next_day
     assert _total(touching, short) == truth
     with pytest.raises(ValueError, match="unknown mode 'psychic'"):
         EmulatorConfig(modes=("psychic",))
+
+
+def test_acd_sessions_open_with_delay_and_n_over_sla_sits_next_to_t_answered(emu: Emulator) -> None:
+    day = emu.truth.conversations(
+        datetime(2026, 3, 3, tzinfo=timezone.utc), datetime(2026, 3, 4, tzinfo=timezone.utc)
+    )
+    sessions = [
+        (p["purpose"], s) for c in day for p in c["participants"] for s in p.get("sessions", [])
+    ]
+    acd = [s for purpose, s in sessions if purpose == "acd"]
+    assert acd and all(
+        [g["segmentType"] for g in s["segments"]] == ["delay", "interact"] for s in acd
+    )
+    over = [(purpose, {m["name"] for m in s.get("metrics", [])}) for purpose, s in sessions
+            if any(m["name"] == "nOverSla" for m in s.get("metrics", []))]  # fmt: skip
+    answered = [names for purpose, names in over if purpose == "agent"]
+    assert answered and all("tAnswered" in names for names in answered)
+    assert all(purpose == "agent" or "tAbandon" in names for purpose, names in over)

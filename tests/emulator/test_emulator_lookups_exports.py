@@ -185,3 +185,12 @@ def test_downloads_live_on_another_origin_and_redirect_to_a_signed_url_that_refu
         expired = anonymous.get(signed)
     assert expired.status_code == 403 and b"Request has expired" in expired.content
     assert client.get("/api/v2/downloads/0123456789abcdef").status_code == 404
+
+
+def test_exports_carry_read_and_can_be_deleted(client: httpx.Client, clock: FakeClock) -> None:
+    created = client.post(EXPORTS, json=export_body()).json()
+    assert created["read"] is False
+    clock.advance(1)
+    assert client.delete(f"{EXPORTS}/{created['id']}").status_code == 204
+    assert client.get(EXPORTS).json()["entities"] == []
+    assert client.delete(f"{EXPORTS}/{created['id']}").status_code == 404

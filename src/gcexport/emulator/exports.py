@@ -22,7 +22,7 @@ from gcexport.emulator.facts import Fact, buckets, parse_zone
 from gcexport.emulator.filters import AGGREGATE, parse_filter
 from gcexport.emulator.http import Call, Reply, Routes
 from gcexport.emulator.lookups import listing
-from gcexport.emulator.problems import bad_request, invalid_value
+from gcexport.emulator.problems import bad_request, invalid_value, not_found
 from gcexport.emulator.vocabulary import VIEW_TYPES
 from gcexport.emulator.wire import iso, parse_interval
 
@@ -64,6 +64,7 @@ class Export:
     created_ms: int
     base_url: str
     download_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    deleted: bool = False
 
 
 class ExportBook:
@@ -120,6 +121,7 @@ class ExportBook:
         if status == "FAILED":
             body["exportErrorMessagesType"] = "FAILED_CONVERTING_EXPORT_JOB"
         body.update((k, req[k]) for k in _ECHO[4:] if k in req)
+        body.setdefault("read", False)  # required in ReportingExportJobResponse (§16 item 9)
         done = {"COMPLETED": 100.0, "FAILED": 100.0, "RUNNING": 50.0}.get(status, 0.0)
         body.update(
             createdDateTime=iso(export.created_ms),
@@ -135,7 +137,9 @@ class ExportBook:
 
     def file(self, download_id: str) -> bytes | None:
         """The CSV behind a download id, or None when no finished export has that id."""
-        export = next((e for e in self.exports if e.download_id == download_id), None)
+        export = next(
+            (e for e in self.exports if e.download_id == download_id and not e.deleted), None
+        )
         if export is None or self.status(export) != "COMPLETED":
             return None
         return self.csv(export)
@@ -235,7 +239,15 @@ def add_routes(routes: Routes, book: ExportBook) -> None:
         return Reply.json(book.entity(book.create(call.json(), call.base_url)))
 
     def get_exports(call: Call) -> Reply:
-        return Reply.json(listing(call, [book.entity(e) for e in book.exports]))
+        return Reply.json(listing(call, [book.entity(e) for e in book.exports if not e.deleted]))
+
+    def delete_export(call: Call) -> Reply:
+        """Accepted by the real API though SDK 269 does not document it (§16 item 8)."""
+        export = next((e for e in book.exports if e.id == call.params["exportId"]), None)
+        if export is None or export.deleted:
+            raise not_found()
+        export.deleted = True
+        return Reply(204)
 
     def get_metadata(call: Call) -> Reply:
         return Reply.json(listing(call, [_metadata(v) for v in (QUEUE_VIEW, AGENT_VIEW)]))
@@ -243,3 +255,4 @@ def add_routes(routes: Routes, book: ExportBook) -> None:
     routes.add("POST", "/api/v2/analytics/reporting/exports", post_export)
     routes.add("GET", "/api/v2/analytics/reporting/exports", get_exports)
     routes.add("GET", "/api/v2/analytics/reporting/exports/metadata", get_metadata)
+    routes.add("DELETE", "/api/v2/analytics/reporting/exports/{exportId}", delete_export)
