@@ -211,12 +211,25 @@ def schedule(
 
 
 @app.command()
-def check(config: ConfigOpt = None, set_: SetOpt = None) -> None:
+def check(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also probe the real API's unverified behaviours (creates and deletes one tiny export).",
+        ),
+    ] = False,
+    deep_report: Annotated[
+        Path, typer.Option(help="Where --deep writes its report (shapes only, safe to share).")
+    ] = Path("gcexport-deep-check.json"),
+) -> None:
     """Preflight: credentials, region, permissions per dataset, destinations writable."""
     from gcexport.preflight import run_checks_command
 
     settings = _settings(config, parse_set_options(set_))
-    raise typer.Exit(run_checks_command(settings))
+    raise typer.Exit(run_checks_command(settings, deep_report=deep_report if deep else None))
 
 
 @app.command()

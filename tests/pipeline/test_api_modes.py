@@ -5,6 +5,7 @@ a day the query had to serve stays due until a job brings its attributes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gcexport.emulator import Emulator, EmulatorConfig, serve
+from tests.conftest import run_cli
 from tests.pipeline.conftest import OffsetClock, Served, export
 from tests.pipeline.test_export_e2e import _day, _expected, _parquet_ids, _warehouse_counts
 
@@ -95,3 +97,32 @@ def test_a_day_the_query_served_stays_due_until_a_job_brings_its_attributes(
     truth = served.emulator.truth.conversations(*_day(yesterday))
     assert _warehouse_counts(db, yesterday) == _expected(truth)
     assert _expected(truth)["participant_attributes"] > 0
+
+
+@pytest.mark.parametrize("served", MODES, indirect=True, ids=lambda m: "+".join(m) or "default")
+def test_check_deep_reports_each_difference_it_was_built_to_find(
+    served: Served, tmp_path: Path
+) -> None:
+    result = run_cli(["check", "--deep", "--deep-report", "deep.json", "--set", f'export.out="{tmp_path / "out"}"'],
+                     cwd=tmp_path, env=served.env(), timeout=240)  # fmt: skip
+    modes = served.emulator.config.modes
+    lines = {
+        line.split()[2]: line.split()[0] for line in result.stdout.splitlines() if "deep:" in line
+    }
+    assert lines == {
+        "midnight_end": "FAIL" if "midnight-touches-next-day" in modes else "PASS",
+        "total_hits_exact": "FAIL" if "approximate-total-hits" in modes else "PASS",
+        "export_required_filters": "PASS",
+        "download_redirect": "PASS",
+        "divisions_visible": "PASS",  # SKIP: the emulator has no divisions endpoints yet
+    }
+    assert result.code == (1 if modes else 0), result.stdout + result.stderr
+    text = (tmp_path / "deep.json").read_text(encoding="utf-8")
+    report = {entry["probe"]: entry for entry in json.loads(text)["gcexport_deep_check"]}
+    assert report["divisions_visible"]["status"] == "SKIP"
+    download = report["download_redirect"]["shape"]
+    assert download["download_url_on_api_origin"] is False
+    assert download["statuses"] == [303, 200] and download["signed_url_on_api_origin"] == [True]
+    for secret in (served.secret, served.base_url, "127.0.0.1", "pipeline-client"):
+        assert secret not in text
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text), "no conversation or export id"

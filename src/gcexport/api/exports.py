@@ -22,7 +22,15 @@ from gcexport.client import GenesysClient
 from gcexport.errors import ApiError, AuthError, ConfigError, DataError, JobFailedError
 from gcexport.models import ReportExportRequest
 
-__all__ = ["EXPORTS_PATH", "ExportResult", "run_export", "with_required_filters"]
+__all__ = [
+    "EXPORTS_PATH",
+    "ExportResult",
+    "create_and_wait",
+    "delete_export",
+    "download",
+    "run_export",
+    "with_required_filters",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +66,35 @@ def run_export(
     delete: bool = True,
 ) -> ExportResult:
     """Create the export, wait for it, download its file and (by default) delete it."""
-    request = with_required_filters(client, request)
-    export_id = _create(client, request.model_copy(update={"name": _unique_name(request.name)}))
-    job = _wait(client, export_id, poll or PollPolicy())
+    job = create_and_wait(client, request, poll)
+    content = download(client, job)
+    if delete:
+        _delete(client, str(job["id"]))
+    return ExportResult(csv=content, job=job)
+
+
+def download(
+    client: GenesysClient, job: dict[str, Any], hops: list[tuple[int, str]] | None = None
+) -> bytes:
+    """The file of a COMPLETED export, from the API host's download resource (§16 item 1)."""
     url = job.get("downloadUrl")
     if not isinstance(url, str) or not url:
-        raise DataError(f"export {export_id} is {DONE} but has no downloadUrl")
-    content = client.download(_download_path(url), endpoint=DOWNLOAD_PATH).raw
-    if delete:
-        _delete(client, export_id)
-    return ExportResult(csv=content, job=job)
+        raise DataError(f"export {job.get('id')} is {DONE} but has no downloadUrl")
+    return client.download(_download_path(url), endpoint=DOWNLOAD_PATH, hops=hops).raw
+
+
+def create_and_wait(
+    client: GenesysClient, request: ReportExportRequest, poll: PollPolicy | None = None
+) -> dict[str, Any]:
+    """Create the export (its view's required filters added) and wait until it is COMPLETED."""
+    request = with_required_filters(client, request)
+    export_id = _create(client, request.model_copy(update={"name": _unique_name(request.name)}))
+    return _wait(client, export_id, poll or PollPolicy())
+
+
+def delete_export(client: GenesysClient, export_id: str) -> None:
+    """Delete an export (a 404/405 is only logged)."""
+    _delete(client, export_id)
 
 
 def _unique_name(name: str) -> str:

@@ -123,13 +123,16 @@ class GenesysClient:
             raise error
         return _page(response, template, items_key)
 
-    def download(self, url: str, *, endpoint: str) -> Page:
+    def download(
+        self, url: str, *, endpoint: str, hops: list[tuple[int, str]] | None = None
+    ) -> Page:
         """GET a download resource on the API host, then its redirects without the token.
 
         Report files are served the way the SDK's `DownloadsApi.get_download` fetches them
         (REFERENCE.md §16 item 1): the authenticated resource answers with a redirect to a signed
         storage URL, and a signed URL must get no Authorization header, whatever its host. Only
-        a `url` on the API's own origin gets the token.
+        a `url` on the API's own origin gets the token. `hops` (if given) receives each
+        response's (status, URL) — for `check --deep`.
         """
         target = self._http.base_url.join(url)
         auth = self._auth if _same_origin(target, self._http.base_url) else _NO_AUTH
@@ -142,6 +145,8 @@ class GenesysClient:
                 extensions={ENDPOINT_KEY: endpoint},
             )
             location = response.headers.get("location")
+            if hops is not None:
+                hops.append((response.status_code, str(target)))
             if response.status_code not in _REDIRECTS or not location:
                 break
             target, auth = target.join(location), _NO_AUTH
