@@ -305,7 +305,7 @@ def emulator_serve(
         list[str] | None,
         typer.Option(
             help="A behaviour the real API may have (repeatable): approximate-total-hits,"
-            " midnight-touches-next-day."
+            " midnight-touches-next-day, division-scoped."
         ),
     ] = None,
 ) -> None:

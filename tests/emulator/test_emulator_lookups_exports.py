@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.emulator import Emulator
+from gcexport.emulator import Emulator, EmulatorConfig
+from tests.emulator.conftest import login
 
 DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
 EXPORTS = "/api/v2/analytics/reporting/exports"
@@ -194,3 +195,17 @@ def test_exports_carry_read_and_can_be_deleted(client: httpx.Client, clock: Fake
     assert client.delete(f"{EXPORTS}/{created['id']}").status_code == 204
     assert client.get(EXPORTS).json()["entities"] == []
     assert client.delete(f"{EXPORTS}/{created['id']}").status_code == 404
+
+
+def test_a_division_scoped_client_is_permitted_only_the_home_division(clock: FakeClock) -> None:
+    for modes, visible in (((), 3), (("division-scoped",), 1)):
+        emu = Emulator(EmulatorConfig(seed=1, conversations_per_day=10, modes=modes), clock=clock)
+        with httpx.Client(transport=emu.transport(), base_url="https://api.emulated.test") as http:
+            login(http, emu.config)
+            every = http.get("/api/v2/authorization/divisions").json()
+            mine = http.get(
+                "/api/v2/authorization/divisionspermitted/me", params={"permission": "x"}
+            ).json()
+            assert http.get("/api/v2/authorization/divisionspermitted/me").status_code == 400
+        assert every["total"] == 3 and len(mine) == visible
+        assert mine[0]["homeDivision"] is True and mine[0]["id"] == every["entities"][0]["id"]

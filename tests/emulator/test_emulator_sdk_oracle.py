@@ -180,6 +180,28 @@ def test_reporting_exports(oracle: Oracle) -> None:
     )
 
 
+def test_divisions(oracle: Oracle) -> None:
+    authorization = sdk.AuthorizationApi(oracle.api)
+    listing = authorization.get_authorization_divisions()
+    raw = oracle.http.get("/api/v2/authorization/divisions").json()
+    oracle.check(listing, raw, "AuthzDivisionEntityListing")
+    assert len(listing.entities) == 3 and [d.home_division for d in listing.entities] == [
+        True,
+        False,
+        False,
+    ]
+    permitted = authorization.get_authorization_divisionspermitted_me(
+        "analytics:conversationDetail:view"
+    )
+    raw_permitted = oracle.http.get(
+        "/api/v2/authorization/divisionspermitted/me",
+        params={"permission": "analytics:conversationDetail:view"},
+    ).json()
+    for model, item in zip(permitted, raw_permitted, strict=True):
+        oracle.check(model, item, "AuthzDivision")
+    assert {d.id for d in permitted} == {d.id for d in listing.entities}
+
+
 def test_lookups(oracle: Oracle) -> None:
     queues = sdk.RoutingApi(oracle.api).get_routing_queues(page_size=5, page_number=2)
     oracle.check(

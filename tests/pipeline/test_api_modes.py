@@ -99,7 +99,9 @@ def test_a_day_the_query_served_stays_due_until_a_job_brings_its_attributes(
     assert _expected(truth)["participant_attributes"] > 0
 
 
-@pytest.mark.parametrize("served", MODES, indirect=True, ids=lambda m: "+".join(m) or "default")
+@pytest.mark.parametrize(
+    "served", [*MODES, ("division-scoped",)], indirect=True, ids=lambda m: "+".join(m) or "default"
+)
 def test_check_deep_reports_each_difference_it_was_built_to_find(
     served: Served, tmp_path: Path
 ) -> None:
@@ -114,12 +116,14 @@ def test_check_deep_reports_each_difference_it_was_built_to_find(
         "total_hits_exact": "FAIL" if "approximate-total-hits" in modes else "PASS",
         "export_required_filters": "PASS",
         "download_redirect": "PASS",
-        "divisions_visible": "PASS",  # SKIP: the emulator has no divisions endpoints yet
+        "divisions_visible": "FAIL" if "division-scoped" in modes else "PASS",
     }
     assert result.code == (1 if modes else 0), result.stdout + result.stderr
     text = (tmp_path / "deep.json").read_text(encoding="utf-8")
     report = {entry["probe"]: entry for entry in json.loads(text)["gcexport_deep_check"]}
-    assert report["divisions_visible"]["status"] == "SKIP"
+    divisions = report["divisions_visible"]["shape"]
+    assert divisions["divisions"] == 3
+    assert divisions["not_visible"] == (2 if "division-scoped" in modes else 0)
     download = report["download_redirect"]["shape"]
     assert download["download_url_on_api_origin"] is False
     assert download["statuses"] == [303, 200] and download["signed_url_on_api_origin"] == [True]

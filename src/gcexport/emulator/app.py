@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gcexport.emulator import aggregates, details, downloads, exports, jobs, lookups
+from gcexport.emulator import aggregates, details, divisions, downloads, exports, jobs, lookups
 from gcexport.emulator.backend import Backend, ClockLike
 from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.dataset import view_at
@@ -113,6 +113,7 @@ class Emulator:
         aggregates.add_routes(self.routes, self.backend)
         exports.add_routes(self.routes, self.exports)
         downloads.add_routes(self.routes, self.downloads)
+        divisions.add_routes(self.routes, self.backend.org, self.config)
 
     def revoke_tokens(self) -> None:
         """Invalidate every issued token; their next use gets 401 bad.credentials."""

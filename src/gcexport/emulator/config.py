@@ -11,6 +11,7 @@ FAULT_KINDS = ("429", "5xx", "drop", "slow", "revoke", "job_fail", "accepted_5xx
 MODES = {
     "approximate-total-hits": "details query totalHits is an estimate, off by about 1%",
     "midnight-touches-next-day": "an interval ending at 00:00Z also matches the next day's conversations",
+    "division-scoped": "the client is permitted only the home division (divisions endpoints only)",
 }
 
 
