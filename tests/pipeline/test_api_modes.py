@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from gcexport.emulator import Emulator, EmulatorConfig, serve
@@ -40,6 +41,21 @@ def test_every_mode_exports_every_day_exactly_with_attributes(
         assert sorted(_parquet_ids(tmp_path / "out", day)) == sorted(
             c["conversationId"] for c in truth
         )
+    truth_attributes = {
+        (name, value)
+        for day in days
+        for c in served.emulator.truth.conversations(*_day(day))
+        for p in c["participants"]
+        for name, value in p.get("attributes", {}).items()
+        if name in ("Customer Note ", "Transcript Summary", "Scripter.Last Page")
+    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = set(con.execute(
+            "select name, value from participant_attributes where name in"
+            " ('Customer Note ', 'Transcript Summary', 'Scripter.Last Page')"
+        ).fetchall())  # fmt: skip
+    assert stored == truth_attributes and len(stored) > 3  # blanks, dots, newlines, 1024 chars kept
+    assert max(len(v) for _, v in stored) == 1024 and any("\n" in v for _, v in stored)
     text = (tmp_path / "state" / "audit.jsonl").read_text(encoding="utf-8")
     checked = [
         r for r in map(json.loads, text.splitlines()) if r["type"] == "details_count_checked"

@@ -14,6 +14,7 @@ from gcexport.emulator.org import Org, Queue
 from gcexport.emulator.wire import DAY_MS, iso, iso_to_ms, new_uuid, tagged_uuid
 
 SHORT_ABANDON_MS = 10_000
+ATTRIBUTE_MAX = 1024  # participant attribute values are truncated to this (REFERENCE.md §5.1)
 ACD_DELAY_MS = 1_000  # the `delay` segment that opens an acd session (REFERENCE.md §16 item 9)
 _KINDS = (
     ("voice", 0.55),
@@ -297,6 +298,12 @@ def build_conversation(rng: random.Random, org: Org, start: int) -> tuple[Json, 
         "ivr.Language": "en-us",
         "AccountNumber": str(rng.randint(10**7, 10**8 - 1)),
     }
+    # Shapes of real attributes (§16 item 9): spaces, dots, a trailing blank, multi-line values,
+    # values truncated to 1024 characters. Fixed text, so the seeded stream stays as it was.
+    attributes.update({
+        "Scripter.Last Page": "Verify Identity", "Customer Note ": f"Intent: {attributes['Intent']}\nCall back if needed\n",
+        "Transcript Summary": (f"{attributes['Intent']}: " + "lorem ipsum " * 90)[:ATTRIBUTE_MAX],
+    })  # fmt: skip
     return conversation, end, attributes
 
 
