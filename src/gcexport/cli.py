@@ -211,12 +211,25 @@ def schedule(
 
 
 @app.command()
-def check(config: ConfigOpt = None, set_: SetOpt = None) -> None:
+def check(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also probe the real API's unverified behaviours (creates and deletes one tiny export).",
+        ),
+    ] = False,
+    deep_report: Annotated[
+        Path, typer.Option(help="Where --deep writes its report (shapes only, safe to share).")
+    ] = Path("gcexport-deep-check.json"),
+) -> None:
     """Preflight: credentials, region, permissions per dataset, destinations writable."""
     from gcexport.preflight import run_checks_command
 
     settings = _settings(config, parse_set_options(set_))
-    raise typer.Exit(run_checks_command(settings))
+    raise typer.Exit(run_checks_command(settings, deep_report=deep_report if deep else None))
 
 
 @app.command()
@@ -298,6 +311,13 @@ def emulator_serve(
     availability_lag_hours: Annotated[
         float, typer.Option(min=0, help="Jobs watermark lag behind now.")
     ] = 6.0,
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A behaviour the real API may have (repeatable): approximate-total-hits,"
+            " midnight-touches-next-day, division-scoped."
+        ),
+    ] = None,
 ) -> None:
     """Serve the Genesys Cloud emulator over HTTP and print its base URL."""
     from gcexport.emulator_cli import serve_emulator
@@ -313,6 +333,7 @@ def emulator_serve(
             client_id=client_id,
             client_secret=client_secret,
             availability_lag_hours=availability_lag_hours,
+            modes=tuple(mode or ()),
         )
     )
 

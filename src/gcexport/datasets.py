@@ -1,8 +1,10 @@
 """One exporter per dataset: fetch a day (or a snapshot), transform it, and load it through DayLoad.
 
 Details use async jobs for days wholly before the availability watermark and the synchronous query
-for the tail (REFERENCE.md §10); a job day whose count falls short of the query's `totalHits`
-(conversations still open at the watermark) is fetched again with the query, so nothing is lost.
+for the tail (REFERENCE.md §10). `totalHits` is only an estimate (§16 item 2): a job day that reads
+fewer unique ids than it is checked against the query's ids, and fetched again with the query only
+when the query serves an id the job lacked (conversations still open at the watermark), so nothing
+is lost; parity holds each day to the unique in-window ids the API served.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from gcexport.transform import (
     parse_report_csv,
 )
 from gcexport.transform.schemas import DETAIL_SCHEMAS
-from gcexport.transform.selection import select_conversations
+from gcexport.transform.selection import compact_id, select_conversations
 from gcexport.windows import Window
 
 __all__ = ["DETAIL_TABLES", "DayResult", "ExportContext", "export_day", "export_lookups"]
@@ -66,6 +68,9 @@ class DayResult:
     drift: list[Any] = field(default_factory=list)
     method: str = ""
     raw_files: list[Any] = field(default_factory=list)
+    # Served by the query although meant for a job: no participant attributes (only job results
+    # carry them, REFERENCE.md §16 item 3), so the day stays due until a job serves it.
+    without_attributes: bool = False
 
 
 @dataclass
@@ -139,7 +144,11 @@ def _export_details(ctx: ExportContext, window: Window) -> DayResult:
         ctx, window, _Pages("details/query", query), method="query", expected=None
     )
     assert result is not None
-    result.expected_conversations = expected if window.end <= ctx.now else None
+    if window.end > ctx.now:  # an unfinished day has no count to hold it to yet
+        result.expected_conversations = None
+    if use_job:
+        result.without_attributes = True
+        ctx.audit.write("details_without_attributes", day=str(window.day))
     return result
 
 
@@ -178,9 +187,13 @@ class _Pages:
 
 
 def _count_conversations(ctx: ExportContext, window: Window) -> int:
-    """The API's own count for the day: `totalHits` of a one-row details query (§3.4)."""
+    """The API's estimate of the day's conversations: `totalHits` of a one-row details query.
+
+    An estimate only (REFERENCE.md §3.3, §16 item 2): it says when a job must be cross-checked,
+    never what parity compares. The interval ends short of midnight so it cannot touch the next day.
+    """
     body = {
-        "interval": Interval.of(window.start, window.end).to_api(),
+        "interval": Interval.of(window.start, window.end).short_of_midnight().to_api(),
         "paging": {"pageSize": 1, "pageNumber": 1},
     }
     page = ctx.client.request(
@@ -245,13 +258,35 @@ def _details_load(
                 load.add(_only_day(chosen.tables, window.day))
                 del flat, chosen
         found = len(seen)
-        seen.clear()  # the ids are not needed while the day waits for the warehouse
-        if method == "job" and expected is not None and found < expected:
+        estimate = expected if method == "job" and expected is not None else 0
+        if found < estimate and not _job_has_every_query_id(ctx, window, seen, estimate):
             load.abort()
             return None
+        seen.clear()  # the ids are not needed while the day waits for the warehouse
         load.provisional = live or ctx.watermark is None or window.end > ctx.watermark
         outcomes = load.commit()
-    return DayResult(DETAILS, window, outcomes, load.provisional, expected, drift, method)
+    return DayResult(DETAILS, window, outcomes, load.provisional, found, drift, method)
+
+
+def _job_has_every_query_id(
+    ctx: ExportContext, window: Window, seen: set[str | int], estimate: int
+) -> bool:
+    """Whether a job that read fewer ids than `totalHits` still holds every id the query serves.
+
+    `totalHits` is an estimate (§16 item 2), so a job short of it is checked against the truth:
+    the unique in-window ids of the query. True keeps the job (and its participant attributes).
+    """
+    missing = 0
+    query = details_api.iter_query_pages(
+        ctx.client, window.start, window.end, page_size=ctx.settings.details.query_page_size
+    )
+    for page in query:  # audited, but neither progress rows nor raw pages: nothing is kept
+        ctx.audit.page(endpoint="details/query", rows=0, context=page.context)
+        missing += sum(1 for c in page.items if compact_id(c.get("conversationId")) not in seen)
+    ctx.audit.write(
+        "details_count_checked", total_hits=estimate, job_ids=len(seen), missing_from_job=missing
+    )
+    return missing == 0
 
 
 def _only_day(tables: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:

@@ -24,6 +24,7 @@ def serve_emulator(
     client_id: str,
     client_secret: str,
     availability_lag_hours: float,
+    modes: tuple[str, ...] = (),
 ) -> int:
     """Serve until SIGTERM or Ctrl-C; returns the exit code."""
     from gcexport.emulator import Emulator, EmulatorConfig, serve
@@ -37,6 +38,7 @@ def serve_emulator(
             client_id=client_id,
             client_secret=client_secret,
             availability_lag=timedelta(hours=availability_lag_hours),
+            modes=modes,
         )
     except ValueError as exc:
         raise ConfigError(f"Emulator settings are invalid: {exc}") from None

@@ -64,6 +64,7 @@ class RunSummary:
     parity_ok: bool = False
     parity: list[dict[str, Any]] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
+    without_attributes: list[str] = field(default_factory=list)  # days due again for a job
     drift: list[str] = field(default_factory=list)
     requests: int = 0
     rate_limited: int = 0
@@ -324,7 +325,7 @@ def _record(ctx: ExportContext, result: DayResult) -> None:
         o.api_rows == o.file_rows and o.warehouse_rows in (None, o.api_rows)
         for o in result.outcomes
     )
-    final = ok and not result.provisional
+    final = ok and not result.provisional and not result.without_attributes
     ctx.state.update(lambda s: s.dataset(result.dataset).record_day(window, final=final))
 
 
@@ -351,6 +352,8 @@ def _verify_and_commit(
         summary.drift.extend(sorted({str(d) for d in r.drift}))
         if r.provisional and r.window is not None:
             summary.provisional.append(f"{r.dataset}:{r.window.day}")
+        if r.without_attributes and r.window is not None:
+            summary.without_attributes.append(f"{r.dataset}:{r.window.day}")
     report = check_parity(api=api, files=files, warehouse=warehouse)
     summary.parity_ok = report.ok
     summary.parity = [row.to_dict() for row in report.rows]

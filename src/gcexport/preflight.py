@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,9 +42,16 @@ def _probe(name: str, action: Callable[[], str]) -> CheckResult:
 
 
 def run_checks(
-    settings: Settings, *, transport: httpx.BaseTransport | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock | None = None,
+    deep_report: Path | None = None,
 ) -> list[CheckResult]:
-    """Every check, in order; API checks are skipped when the token cannot be had."""
+    """Every check, in order; API checks are skipped when the token cannot be had.
+
+    With `deep_report`, also the `check --deep` probes (`gcexport.probe`), reported there.
+    """
     from gcexport.plan import prepare
 
     clock = clock or SystemClock()
@@ -61,6 +69,8 @@ def run_checks(
         results.append(token)
         if token.ok:
             results.extend(_permission_checks(settings, client, clock))
+        if token.ok and deep_report is not None:
+            results.extend(_deep_checks(client, clock, deep_report))
     finally:
         client.close()
     results.append(_probe("output " + settings.export.out, lambda: _writable(plan.sink)))
@@ -124,6 +134,19 @@ def _permission_checks(settings: Settings, client: Any, clock: Clock) -> list[Ch
     ]
 
 
+def _deep_checks(client: Any, clock: Clock, report: Path) -> list[CheckResult]:
+    from gcexport.probe import run_probes, write_report
+
+    findings = run_probes(client, clock)
+    write_report(findings, report)
+    return [
+        CheckResult(
+            f"deep: {f.name}", f.ok is not False, ("" if f.ok is not None else "SKIP ") + f.detail
+        )
+        for f in findings
+    ]
+
+
 def _post(client: Any, path: str, body: dict[str, Any], key: str) -> str:
     page = client.request("POST", path, json=body, items_key=key)
     return f"HTTP {page.context.status}"
@@ -145,11 +168,13 @@ def _warehouse(plan: Any) -> str:
     return "connected; can create and write tables"
 
 
-def run_checks_command(settings: Settings) -> int:
+def run_checks_command(settings: Settings, *, deep_report: Path | None = None) -> int:
     """Print one PASS/FAIL line per check; exit 0 when all pass, else 1."""
-    results = run_checks(settings)
+    results = run_checks(settings, deep_report=deep_report)
     for result in results:
         print(result.line())
     failed = [r for r in results if not r.ok]
     print(f"{len(results) - len(failed)} of {len(results)} checks passed")
+    if deep_report is not None:
+        print(f"deep-check report (shapes only, safe to share): {deep_report}")
     return 1 if failed else 0

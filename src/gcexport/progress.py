@@ -98,3 +98,8 @@ def render_summary(summary: Mapping[str, Any], console: Console | None = None) -
         f"parity {'OK' if summary.get('parity_ok') else 'FAILED'} · "
         f"provisional partitions {len(summary.get('provisional', []))}"
     )
+    if summary.get("without_attributes"):
+        console.print(
+            "read without participant attributes (due again until a details job serves them): "
+            + ", ".join(summary["without_attributes"])
+        )

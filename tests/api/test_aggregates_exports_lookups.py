@@ -95,3 +95,49 @@ def test_users_include_every_state(make_org: Any) -> None:
     org = make_org()
     states = {u.get("state") for page in lookups.iter_users(org.client) for u in page.items}
     assert {"active", "inactive", "deleted"} <= states
+
+
+def test_reporting_export_sends_the_filters_its_view_requires(make_org: Any) -> None:
+    org = make_org()
+    two_days = Interval.of(WINDOW.start, datetime(2026, 3, 3, tzinfo=timezone.utc))
+    bare = ReportExportRequest(name="queues", view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW",
+                               interval=two_days, period="P1D")  # fmt: skip
+    result = exports.run_export(org.client, bare)
+    sent = [r for r in org.api_records() if r.endpoint.startswith(exports.EXPORTS_PATH)]
+    assert sent[0].method == "GET" and sent[0].endpoint == exports.METADATA_PATH
+    assert sorted(result.job["filter"]["mediaTypes"]) == sorted(exports.ALL_MEDIA_TYPES)
+    media = list(exports.ALL_MEDIA_TYPES)
+    explicit = exports.run_export(
+        org.client, bare.model_copy(update={"filter": {"mediaTypes": media}})
+    )
+    assert result.csv == explicit.csv
+    voice = bare.model_copy(update={"filter": {"mediaTypes": ["voice"]}})
+    assert exports.with_required_filters(org.client, voice) == voice  # nothing added when set
+
+
+def test_an_export_created_despite_a_gateway_error_is_found_by_name_not_created_twice(
+    make_org: Any,
+) -> None:
+    two_days = Interval.of(WINDOW.start, datetime(2026, 3, 3, tzinfo=timezone.utc))
+    request = ReportExportRequest(name="queues", view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW",
+                                  interval=two_days, period="P1D")  # fmt: skip
+    calm = exports.run_export(make_org(seed=4).client, request)
+    org = make_org(faults="accepted_5xx=0.5", seed=4)
+    results = [exports.run_export(org.client, request) for _ in range(4)]
+    posts = [r for r in org.emulator.requests if r.method == "POST" and "reporting" in r.path]
+    assert any(r.status >= 500 for r in posts), "the seed should fail some POST after serving it"
+    made = org.emulator.exports.exports
+    assert len(made) == len(results) == len({e.request["name"] for e in made})
+    assert all(r.csv == calm.csv for r in results)
+    assert all(e.request["name"].startswith("queues [gcexport ") for e in made)
+
+
+def test_a_finished_export_is_deleted(make_org: Any) -> None:
+    org = make_org()
+    request = ReportExportRequest(
+        name="q", view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW", interval=WINDOW
+    )
+    exports.run_export(org.client, request)
+    deletes = [r for r in org.emulator.requests if r.method == "DELETE"]
+    assert [r.status for r in deletes] == [204]
+    assert [e.deleted for e in org.emulator.exports.exports] == [True]

@@ -87,3 +87,19 @@ def test_slice_over_the_paging_cap_is_split_and_complete(make_org: Any) -> None:
         "outbound",
         "notExists",
     }
+
+
+def test_an_under_estimated_total_hits_does_not_stop_paging_early(make_org: Any) -> None:
+    # 1010 conversations reported as 1000 ("approximate-total-hits"): 10 full pages by totalHits,
+    # an 11th by the rows; the slice also ends 1 ms before midnight
+    org = make_org(
+        conversations_per_day=1010, weekly_curve=False, modes=("approximate-total-hits",)
+    )
+    day = (datetime(2026, 3, 5, tzinfo=timezone.utc), datetime(2026, 3, 6, tzinfo=timezone.utc))
+    truth = org.emulator.truth.conversations(*day)
+    assert len(truth) == 1010
+    rows = export(org, *day, page_size=100)
+    assert ids(rows) == ids(truth)
+    bodies = [orjson.loads(b) for b in org.tap.bodies if b.startswith(b'{"interval"')]
+    assert {b["interval"] for b in bodies} == {"2026-03-05T00:00:00.000Z/2026-03-05T23:59:59.999Z"}
+    assert [b["paging"]["pageNumber"] for b in bodies] == list(range(1, 12))

@@ -15,7 +15,8 @@ from gcexport.api import jobs
 from gcexport.api.paging import PollPolicy
 from gcexport.client import GenesysClient
 from gcexport.clock import FakeClock
-from gcexport.errors import DataError, JobFailedError, QueryValidationError
+from gcexport.errors import ApiError, DataError, JobFailedError, QueryValidationError
+from gcexport.models import DetailsJobQuery, Interval
 
 START = datetime(2026, 3, 6, 3, tzinfo=timezone.utc)
 END = datetime(2026, 3, 8, tzinfo=timezone.utc)
@@ -92,7 +93,7 @@ def test_early_stop_deletes_the_job(make_org: Any) -> None:
 
 def test_given_job_id_is_reused(make_org: Any) -> None:
     org = make_org()
-    query = jobs.DetailsJobQuery(interval=jobs.Interval.of(START, END))
+    query = DetailsJobQuery(interval=Interval.of(START, END))
     job_id = jobs.submit_job(org.client, query)
     rows = export(org, job_id=job_id, on_job_submitted=lambda _: pytest.fail("resubmitted"))
     assert ids(rows) == ids(org.emulator.truth.conversations(START, END))
@@ -179,3 +180,24 @@ def test_threads_share_one_client(make_org: Any) -> None:
     for day in days:
         assert found[day] == ids(org.emulator.truth.conversations(day, day + timedelta(days=1)))
     assert org.client.tokens_fetched == 1
+
+
+def test_a_submit_failing_after_the_server_accepted_it_is_repeated_a_bounded_number_of_times(
+    make_org: Any,
+) -> None:
+    org = make_org(faults="accepted_5xx=1")  # every API call is served, then answered 502-504
+    query = DetailsJobQuery(interval=Interval.of(START, END))
+    with pytest.raises(ApiError) as caught:
+        jobs.submit_job(org.client, query)
+    assert caught.value.status in (502, 503, 504)
+    posts = [r for r in org.emulator.requests if r.method == "POST" and r.path == jobs.JOBS_PATH]
+    assert len(posts) == jobs.SUBMIT_ATTEMPTS == len(org.emulator.jobs.jobs) == 4
+
+
+def test_an_ambiguous_submit_then_a_good_one_gives_one_usable_job(make_org: Any) -> None:
+    org = make_org(faults="accepted_5xx=0.4", seed=1)
+    rows = export(org, page_size=100)
+    assert ids(rows) == ids(org.emulator.truth.conversations(START, END))
+    posts = [r for r in org.emulator.requests if r.method == "POST" and r.path == jobs.JOBS_PATH]
+    assert any(r.status >= 500 for r in posts), "the seed should fail a submit after serving it"
+    assert len(posts) == len(org.emulator.jobs.jobs) <= jobs.SUBMIT_ATTEMPTS

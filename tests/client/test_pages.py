@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+
+from gcexport.errors import DataError
 
 
 def test_page_context_names_correlation_rate_limits_and_attempts(make_client: Any) -> None:
@@ -82,3 +85,35 @@ def test_a_read_response_is_freed_with_its_page_not_by_the_cyclic_collector(
     finally:
         gc.enable()
         client.close()
+
+
+def test_download_drops_the_token_on_a_redirect_even_to_the_api_origin(make_client: Any) -> None:
+    seen: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/api/v2/downloads/abc":
+            signed = "https://api.mypurecloud.ie/storage/abc.csv?X-Amz-Signature=x"
+            return httpx.Response(307, headers={"Location": signed})
+        if "authorization" in request.headers:  # signed storage refuses a second auth mechanism
+            return httpx.Response(400, content=b"<Error><Code>InvalidArgument</Code></Error>")
+        return httpx.Response(200, content=b"a,b\n1,2\n")
+
+    client, _ = make_client(api)
+    page = client.download("/api/v2/downloads/abc", endpoint="/api/v2/downloads/{downloadId}")
+    assert page.raw == b"a,b\n1,2\n"
+    assert [r.url.path for r in seen] == ["/api/v2/downloads/abc", "/storage/abc.csv"]
+    assert seen[0].headers["authorization"].startswith("Bearer ")
+
+
+def test_download_gives_no_token_to_another_origin_and_bounds_redirects(make_client: Any) -> None:
+    seen: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"Location": f"/hop/{len(seen)}"})
+
+    client, _ = make_client(api)
+    with pytest.raises(DataError, match="redirected more than 5 times"):
+        client.download("https://apps.mypurecloud.ie/platform/api/v2/downloads/abc", endpoint="x")
+    assert len(seen) == 5 and all("authorization" not in r.headers for r in seen)

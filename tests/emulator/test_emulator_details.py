@@ -298,3 +298,54 @@ def test_malformed_bodies_get_400_not_500(client: httpx.Client, body: dict[str, 
         ).json()["code"]
         == "bad.request"
     )
+
+
+def _total(emu: Emulator, interval: str) -> int:
+    with httpx.Client(transport=emu.transport(), base_url="https://api.x") as http:
+        login(http, emu.config)
+        reply = post(http, {"interval": interval, "paging": {"pageSize": 1}})
+    assert reply.status_code == 200, reply.text
+    return int(reply.json()["totalHits"])
+
+
+def test_modes_make_total_hits_approximate_and_a_midnight_end_touch_the_next_day() -> None:
+    def emulator(*modes: str) -> Emulator:
+        config = EmulatorConfig(seed=1, conversations_per_day=400, now=NOW, modes=modes)
+        return Emulator(config, clock=FakeClock(NOW))
+
+    short = "2026-03-02T00:00:00.000Z/2026-03-02T23:59:59.999Z"
+    exact = Emulator(
+        EmulatorConfig(seed=1, conversations_per_day=400, now=NOW), clock=FakeClock(NOW)
+    )
+    truth = len(exact.truth.conversations(datetime(2026, 3, 2, tzinfo=timezone.utc),
+                                          datetime(2026, 3, 3, tzinfo=timezone.utc)))  # fmt: skip
+    next_day = len(exact.truth.conversations(datetime(2026, 3, 3, tzinfo=timezone.utc),
+                                             datetime(2026, 3, 4, tzinfo=timezone.utc)))  # fmt: skip
+    midnight = "2026-03-02T00:00:00.000Z/2026-03-03T00:00:00.000Z"
+    assert _total(exact, midnight) == _total(exact, short) == truth > 100
+    error = max(1, truth // 100)
+    approximate = _total(emulator("approximate-total-hits"), short)
+    assert approximate == (truth + error if truth % 2 else truth - error)
+    touching = emulator("midnight-touches-next-day")
+    assert _total(touching, midnight) == truth + next_day
+    assert _total(touching, short) == truth
+    with pytest.raises(ValueError, match="unknown mode 'psychic'"):
+        EmulatorConfig(modes=("psychic",))
+
+
+def test_acd_sessions_open_with_delay_and_n_over_sla_sits_next_to_t_answered(emu: Emulator) -> None:
+    day = emu.truth.conversations(
+        datetime(2026, 3, 3, tzinfo=timezone.utc), datetime(2026, 3, 4, tzinfo=timezone.utc)
+    )
+    sessions = [
+        (p["purpose"], s) for c in day for p in c["participants"] for s in p.get("sessions", [])
+    ]
+    acd = [s for purpose, s in sessions if purpose == "acd"]
+    assert acd and all(
+        [g["segmentType"] for g in s["segments"]] == ["delay", "interact"] for s in acd
+    )
+    over = [(purpose, {m["name"] for m in s.get("metrics", [])}) for purpose, s in sessions
+            if any(m["name"] == "nOverSla" for m in s.get("metrics", []))]  # fmt: skip
+    answered = [names for purpose, names in over if purpose == "agent"]
+    assert answered and all("tAnswered" in names for names in answered)
+    assert all(purpose == "agent" or "tAbandon" in names for purpose, names in over)

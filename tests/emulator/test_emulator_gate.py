@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 import pytest
@@ -179,3 +180,14 @@ def test_blocking_serve_forever_stops_from_another_thread() -> None:
     serve(
         Emulator(EmulatorConfig(seed=5, conversations_per_day=10, now=NOW))
     ).stop()  # never started: returns
+
+
+def test_serve_refuses_an_unknown_mode_in_one_sentence(cli: Any) -> None:
+    result = cli(
+        "emulator", "serve", "--port", "0", "--mode", "approximate-total-hits", "--mode", "psychic"
+    )
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "gcexport: error: Emulator settings are invalid: unknown mode 'psychic': expected one of"
+        " approximate-total-hits, midnight-touches-next-day, division-scoped"
+    ]

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import httpx
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.emulator import Emulator
+from gcexport.emulator import Emulator, EmulatorConfig
+from tests.emulator.conftest import login
 
 DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
 EXPORTS = "/api/v2/analytics/reporting/exports"
+
+
+def fetch_signed(client: httpx.Client, emu: Emulator, url: str) -> httpx.Response:
+    """GET an authenticated download resource, then its signed URL without the token."""
+    redirect = client.get(url)
+    assert redirect.status_code == 303, redirect.text
+    with httpx.Client(transport=emu.transport()) as anonymous:
+        reply = anonymous.get(redirect.headers["location"])
+    assert reply.status_code == 200, reply.text
+    return reply
 
 
 def test_queue_listing_envelope_and_paging(client: httpx.Client, emu: Emulator) -> None:
@@ -79,6 +91,10 @@ def export_body(**overrides: Any) -> dict[str, Any]:
             "Value [QUEUE_VIEW] is not valid for field type [ViewType]. Allowable values are: QUEUE_PERFORMANCE_SUMMARY_VIEW, ",
         ),
         (export_body(period="daily"), "Invalid granularity [daily]"),
+        (
+            export_body(filter={"queueIds": ["q"]}),
+            "The filter [mediaTypes] is required for the view type [QUEUE_PERFORMANCE_SUMMARY_VIEW].",
+        ),
     ],
 )
 def test_export_validation(client: httpx.Client, body: dict[str, Any], message: str) -> None:
@@ -87,7 +103,7 @@ def test_export_validation(client: httpx.Client, body: dict[str, Any], message: 
 
 
 def test_export_lifecycle_and_csv_matches_aggregates(
-    client: httpx.Client, clock: FakeClock
+    client: httpx.Client, clock: FakeClock, emu: Emulator
 ) -> None:
     created = client.post(EXPORTS, json=export_body()).json()
     assert created["status"] == "SUBMITTED" and "downloadUrl" not in created
@@ -96,8 +112,9 @@ def test_export_lifecycle_and_csv_matches_aggregates(
     clock.advance(0.5)
     listed = client.get(EXPORTS).json()["entities"][0]
     assert listed["status"] == "COMPLETED" and listed["id"] == created["id"]
-    assert listed["downloadUrl"] == f"https://api.emulated.test/api/v2/downloads/{created['id']}"
-    rows = list(csv.DictReader(io.StringIO(client.get(listed["downloadUrl"]).text)))
+    url = listed["downloadUrl"]
+    assert re.fullmatch(r"https://apps\.emulated\.test/platform/api/v2/downloads/[0-9a-f]{16}", url)
+    rows = list(csv.DictReader(io.StringIO(fetch_signed(client, emu, url).text)))
     body = {"interval": DAY, "groupBy": ["queueId", "mediaType"], "metrics": ["nOffered", "tHandle", "tAbandon"],
             "filter": {"type": "or", "predicates": [{"dimension": "mediaType", "value": "voice"}, {"dimension": "mediaType", "value": "email"}]}}  # fmt: skip
     aggregates = client.post("/api/v2/analytics/conversations/aggregates/query", json=body).json()
@@ -127,7 +144,7 @@ def test_download_needs_a_token_and_other_views_fail(
     url = listing[created["id"]]["downloadUrl"]
     with httpx.Client(transport=emu.transport()) as anonymous:
         assert anonymous.get(url).status_code == 401
-    text = client.get(url).text
+    text = fetch_signed(client, emu, url).text
     names = {u["name"] for u in emu.truth.users()}
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows and all(r["Agent Name"] in names for r in rows)
@@ -136,3 +153,59 @@ def test_download_needs_a_token_and_other_views_fail(
         "QUEUE_PERFORMANCE_SUMMARY_VIEW",
         "AGENT_PERFORMANCE_SUMMARY_VIEW",
     }
+
+
+def test_downloads_live_on_another_origin_and_redirect_to_a_signed_url_that_refuses_the_token(
+    client: httpx.Client, clock: FakeClock, emu: Emulator
+) -> None:
+    created = client.post(EXPORTS, json=export_body()).json()
+    clock.advance(1)
+    url = client.get(EXPORTS).json()["entities"][0]["downloadUrl"]
+    download_id = url.rsplit("/", 1)[1]
+    assert url.startswith("https://apps.emulated.test/") and download_id != created["id"]
+    on_api = client.get(f"/api/v2/downloads/{download_id}")
+    assert on_api.status_code == 303
+    signed = on_api.headers["location"]
+    assert "X-Amz-Signature=" in signed and signed.startswith("https://api.emulated.test/")
+    with_token = client.get(signed)  # the client sends its bearer token on every request
+    assert with_token.status_code == 400 and b"<Code>InvalidArgument</Code>" in with_token.content
+    as_json = client.get(f"/api/v2/downloads/{download_id}", params={"issueRedirect": "false"})
+    assert as_json.status_code == 200 and set(as_json.json()) == {"url"}
+    with httpx.Client(transport=emu.transport()) as anonymous:
+        assert (
+            anonymous.get(f"https://api.emulated.test/api/v2/downloads/{download_id}").status_code
+            == 401
+        )
+        first = anonymous.get(signed)
+        assert first.status_code == 200 and first.text.startswith("Interval Start,")
+        assert (
+            anonymous.get(signed.replace("X-Amz-Signature=", "X-Amz-Signature=0")).status_code
+            == 403
+        )
+        clock.advance(301)
+        expired = anonymous.get(signed)
+    assert expired.status_code == 403 and b"Request has expired" in expired.content
+    assert client.get("/api/v2/downloads/0123456789abcdef").status_code == 404
+
+
+def test_exports_carry_read_and_can_be_deleted(client: httpx.Client, clock: FakeClock) -> None:
+    created = client.post(EXPORTS, json=export_body()).json()
+    assert created["read"] is False
+    clock.advance(1)
+    assert client.delete(f"{EXPORTS}/{created['id']}").status_code == 204
+    assert client.get(EXPORTS).json()["entities"] == []
+    assert client.delete(f"{EXPORTS}/{created['id']}").status_code == 404
+
+
+def test_a_division_scoped_client_is_permitted_only_the_home_division(clock: FakeClock) -> None:
+    for modes, visible in (((), 3), (("division-scoped",), 1)):
+        emu = Emulator(EmulatorConfig(seed=1, conversations_per_day=10, modes=modes), clock=clock)
+        with httpx.Client(transport=emu.transport(), base_url="https://api.emulated.test") as http:
+            login(http, emu.config)
+            every = http.get("/api/v2/authorization/divisions").json()
+            mine = http.get(
+                "/api/v2/authorization/divisionspermitted/me", params={"permission": "x"}
+            ).json()
+            assert http.get("/api/v2/authorization/divisionspermitted/me").status_code == 400
+        assert every["total"] == 3 and len(mine) == visible
+        assert mine[0]["homeDivision"] is True and mine[0]["id"] == every["entities"][0]["id"]

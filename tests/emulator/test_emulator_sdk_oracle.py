@@ -167,10 +167,39 @@ def test_reporting_exports(oracle: Oracle) -> None:
         oracle.http.get("/api/v2/analytics/reporting/exports/metadata").json(),
         "ReportingExportMetadataJobListing",
     )
-    csv_text = oracle.http.get(listing.entities[0].download_url).text
+    download_id = listing.entities[0].download_url.rsplit("/", 1)[1]
+    signed = sdk.DownloadsApi(oracle.api).get_download(download_id, issue_redirect=False)
+    oracle.check(
+        signed,
+        oracle.http.get(f"/api/v2/downloads/{download_id}?issueRedirect=false").json(),
+        "UrlResponse",
+    )
+    csv_text = httpx.get(signed.url).text  # a signed URL: no token
     assert csv_text.splitlines()[0].startswith(
         "Interval Start,Interval End,Agent Id,Agent Name,Media Type,Answer"
     )
+
+
+def test_divisions(oracle: Oracle) -> None:
+    authorization = sdk.AuthorizationApi(oracle.api)
+    listing = authorization.get_authorization_divisions()
+    raw = oracle.http.get("/api/v2/authorization/divisions").json()
+    oracle.check(listing, raw, "AuthzDivisionEntityListing")
+    assert len(listing.entities) == 3 and [d.home_division for d in listing.entities] == [
+        True,
+        False,
+        False,
+    ]
+    permitted = authorization.get_authorization_divisionspermitted_me(
+        "analytics:conversationDetail:view"
+    )
+    raw_permitted = oracle.http.get(
+        "/api/v2/authorization/divisionspermitted/me",
+        params={"permission": "analytics:conversationDetail:view"},
+    ).json()
+    for model, item in zip(permitted, raw_permitted, strict=True):
+        oracle.check(model, item, "AuthzDivision")
+    assert {d.id for d in permitted} == {d.id for d in listing.entities}
 
 
 def test_lookups(oracle: Oracle) -> None:

@@ -52,10 +52,11 @@ class Served:
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
+def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     """An emulator whose now is yesterday noon (UTC), served on loopback (fresh for each test).
 
     Noon keeps the jobs watermark (now - 6 h) past the end of every earlier day, whatever the hour.
+    Parametrize it indirectly with a tuple of emulator modes to switch "may" behaviours on.
     """
     today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
     clock = OffsetClock(today - timedelta(days=1))
@@ -69,6 +70,7 @@ def served() -> Iterator[Served]:
         job_queued_seconds=0.1,
         job_pending_seconds=0.1,
         export_running_seconds=0.1,
+        modes=tuple(getattr(request, "param", ())),
     )
     emulator = Emulator(config, clock=clock)
     with serve(emulator, host="127.0.0.1", port=0) as server:

@@ -15,6 +15,10 @@ true | false | absent), each partition one extra ANDed conversation filter: disj
 exhaustive. If the unique conversations read fall short of ``totalHits`` the slice raises
 `DataError` rather than return less.
 
+Two facts are NOT relied on (§16 item 2): each slice ends 1 ms before midnight, so it cannot touch
+the next day whatever an end at 00:00Z means; and ``totalHits`` only sizes the plan — a slice is
+paged until a short page, not until ``totalHits`` rows.
+
 Example::
 
     for page in iter_query_pages(client, start, end):
@@ -109,7 +113,11 @@ class _Query:
             return
         seen: set[str] = set()
         yield self._keep(first, seen)
-        yield from self._iter_numbers(piece, range(2, math.ceil(total / self.page_size) + 1), seen)
+        if len(first.items) < self.page_size:
+            return
+        # totalHits is an estimate (§16 item 2): page on until a short page, never stop at it.
+        last = max(math.ceil(total / self.page_size), self.max_results // self.page_size)
+        yield from self._iter_numbers(piece, range(2, last + 1), seen)
 
     def _iter_numbers(
         self, piece: _Slice, numbers: range, seen: set[str], order: Order = "asc"
@@ -119,6 +127,8 @@ class _Query:
             if not page.items:
                 return
             yield self._keep(page, seen)
+            if len(page.items) < self.page_size:
+                return
 
     def _iter_both_ends(self, piece: _Slice, total: int) -> Iterator[Page]:
         last = self.max_results // self.page_size
@@ -158,7 +168,7 @@ class _Query:
         if piece.partition:
             conversation_filters.append(Filter(type="and", predicates=list(piece.partition)))
         body = DetailsQuery(
-            interval=piece.interval,
+            interval=piece.interval.short_of_midnight(),
             segment_filters=self.segment_filters or None,
             conversation_filters=conversation_filters or None,
             order=order,

@@ -17,7 +17,14 @@ import pyarrow as pa
 
 from gcexport.api.paging import PollPolicy, in_window_lazily
 from gcexport.client import GenesysClient, Page
-from gcexport.errors import ApiError, DataError, GcExportError, JobFailedError, QueryValidationError
+from gcexport.errors import (
+    ApiError,
+    AuthError,
+    DataError,
+    GcExportError,
+    JobFailedError,
+    QueryValidationError,
+)
 from gcexport.models import DetailsJobQuery, Filter, Interval, format_instant, parse_instant
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,7 @@ JOBS_PATH = "/api/v2/analytics/conversations/details/jobs"
 JOB_PATH = JOBS_PATH + "/{jobId}"
 RESULTS_PATH = JOB_PATH + "/results"
 AVAILABILITY_PATH = JOBS_PATH + "/availability"
+SUBMIT_ATTEMPTS = 4  # POSTs of one details job; each ambiguous failure may leave an orphan (§16)
 TERMINAL_FAILURES = frozenset({"FAILED", "CANCELLED", "EXPIRED"})  # REFERENCE.md §5.2
 _RESULTS_TOP_LEVEL = {"cursor": pa.string(), "dataAvailabilityDate": pa.string()}  # §5.3
 
@@ -50,8 +58,27 @@ def get_availability(client: GenesysClient) -> datetime:
 
 
 def submit_job(client: GenesysClient, query: DetailsJobQuery) -> str:
-    """Submit a details job and return its id (202 ``{jobId}``)."""
-    body = client.request("POST", JOBS_PATH, json=query.to_api()).json()
+    """Submit a details job and return its id (202 ``{jobId}``).
+
+    Bounded (REFERENCE.md §16 item 7): a gateway 5xx or a dropped connection may come after the
+    platform accepted the job, and jobs cannot be listed, so each ambiguous failure may leave one
+    orphan job; at most SUBMIT_ATTEMPTS POSTs are sent, not the transport's usual retries.
+    """
+    for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+        try:
+            body = client.request(
+                "POST", JOBS_PATH, json=query.to_api(), once_if_ambiguous=True
+            ).json()
+            break
+        except ApiError as exc:
+            ambiguous = not isinstance(exc, AuthError) and (exc.status is None or exc.status >= 500)
+            if not ambiguous or attempt == SUBMIT_ATTEMPTS:
+                raise
+            log.warning(
+                "details job submission failed ambiguously (%s); it may exist as an orphan",
+                exc.status,
+            )
+            client.clock.sleep(2.0**attempt)
     job_id = body.get("jobId") if isinstance(body, dict) else None
     if not isinstance(job_id, str) or not job_id:
         raise DataError(f"{JOBS_PATH} accepted the job but returned no jobId")

@@ -21,13 +21,16 @@ from gcexport.client.auth import ClientCredentialsAuth
 from gcexport.client.budget import RequestBudget
 from gcexport.client.failures import CORRELATION_HEADER, error_for_response, network_error
 from gcexport.client.records import Page, PageContext, RequestRecord, RetryPolicy
-from gcexport.client.retry import ENDPOINT_KEY, STATS_KEY, AttemptStats, RetryTransport
+from gcexport.client.retry import ENDPOINT_KEY, ONCE_KEY, STATS_KEY, AttemptStats, RetryTransport
 from gcexport.clock import Clock, SystemClock
+from gcexport.errors import DataError
 
 __all__ = ["GenesysClient"]
 
 _RATELIMIT_PREFIX = "inin-ratelimit-"
 _NO_AUTH = httpx.Auth()  # the base flow sends the request unchanged
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
 
 
 class GenesysClient:
@@ -93,11 +96,13 @@ class GenesysClient:
         json: Any = None,
         endpoint: str | None = None,
         items_key: str | None = None,
+        once_if_ambiguous: bool = False,
     ) -> Page:
         """Send one request (retried as needed) and return it as a `Page`; errors raise.
 
         `endpoint` is the path template for records and errors (defaults to `path`);
-        `items_key` names the list in the body that becomes `Page.items`.
+        `items_key` names the list in the body that becomes `Page.items`; `once_if_ambiguous`
+        sends a POST that must not be repeated blindly only once unless the answer is a 429.
         """
         template = endpoint or path
         content = None if json is None else orjson.dumps(json)
@@ -109,7 +114,7 @@ class GenesysClient:
                 params=params,
                 content=content,
                 headers=headers,
-                extensions={ENDPOINT_KEY: template},
+                extensions={ENDPOINT_KEY: template, ONCE_KEY: once_if_ambiguous},
             )
         except httpx.TransportError as exc:  # the retry transport translates these; belt and braces
             raise network_error(exc, request=exc.request) from None
@@ -118,17 +123,35 @@ class GenesysClient:
             raise error
         return _page(response, template, items_key)
 
-    def download(self, url: str, *, endpoint: str) -> Page:
-        """GET an export's downloadUrl through the same budget and retries, following redirects.
+    def download(
+        self, url: str, *, endpoint: str, hops: list[tuple[int, str]] | None = None
+    ) -> Page:
+        """GET a download resource on the API host, then its redirects without the token.
 
-        The bearer token is only sent to the API host; a foreign host (a signed storage URL)
-        gets no Authorization header.
+        Report files are served the way the SDK's `DownloadsApi.get_download` fetches them
+        (REFERENCE.md §16 item 1): the authenticated resource answers with a redirect to a signed
+        storage URL, and a signed URL must get no Authorization header, whatever its host. Only
+        a `url` on the API's own origin gets the token. `hops` (if given) receives each
+        response's (status, URL) — for `check --deep`.
         """
         target = self._http.base_url.join(url)
-        auth = self._auth if target.host == self._http.base_url.host else _NO_AUTH
-        response = self._http.request(
-            "GET", target, auth=auth, follow_redirects=True, extensions={ENDPOINT_KEY: endpoint}
-        )
+        auth = self._auth if _same_origin(target, self._http.base_url) else _NO_AUTH
+        for _ in range(_MAX_REDIRECTS):
+            response = self._http.request(
+                "GET",
+                target,
+                auth=auth,
+                follow_redirects=False,
+                extensions={ENDPOINT_KEY: endpoint},
+            )
+            location = response.headers.get("location")
+            if hops is not None:
+                hops.append((response.status_code, str(target)))
+            if response.status_code not in _REDIRECTS or not location:
+                break
+            target, auth = target.join(location), _NO_AUTH
+        else:
+            raise DataError(f"{endpoint} redirected more than {_MAX_REDIRECTS} times")
         error = error_for_response(response, endpoint=endpoint)
         if error is not None:
             raise error
@@ -150,6 +173,10 @@ class GenesysClient:
 
     def __repr__(self) -> str:
         return f"GenesysClient(api_url={self.api_url!r}, budget={self.budget!r})"
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
 def _page(response: httpx.Response, endpoint: str, items_key: str | None) -> Page:

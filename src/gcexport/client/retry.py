@@ -30,9 +30,12 @@ from gcexport.client.records import RETRYABLE_STATUSES, RequestRecord, RetryPoli
 from gcexport.clock import Clock
 from gcexport.errors import GcExportError, RateLimitedError, TransientError
 
-__all__ = ["ENDPOINT_KEY", "STATS_KEY", "AttemptStats", "RetryTransport"]
+__all__ = ["ENDPOINT_KEY", "ONCE_KEY", "STATS_KEY", "AttemptStats", "RetryTransport"]
 
 ENDPOINT_KEY = "gcexport.endpoint"  # request extension: the path template, for records/errors
+# Request extension: do not repeat the request after an ambiguous failure (5xx, 408, network), which
+# may come after the server acted on it (REFERENCE.md §16 item 7); only a 429 is retried.
+ONCE_KEY = "gcexport.once_if_ambiguous"
 STATS_KEY = "gcexport.stats"  # response extension: AttemptStats of the call
 
 
@@ -77,6 +80,8 @@ class RetryTransport(httpx.BaseTransport):
                 response.extensions[STATS_KEY] = AttemptStats(attempt, waited)
                 return response
             assert failure is not None
+            if request.extensions.get(ONCE_KEY) and not isinstance(failure, RateLimitedError):
+                break
             pending = self._wait_for(failure, attempt)
             if (
                 attempt == self._policy.max_attempts

@@ -11,7 +11,16 @@ from typing import Any
 
 import httpx
 
-from gcexport.emulator import agent_routes, aggregates, details, exports, jobs, lookups
+from gcexport.emulator import (
+    agent_routes,
+    aggregates,
+    details,
+    divisions,
+    downloads,
+    exports,
+    jobs,
+    lookups,
+)
 from gcexport.emulator.backend import Backend, ClockLike
 from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.dataset import view_at
@@ -100,6 +109,8 @@ class Emulator:
         self.requests: list[RequestRecord] = []
         self.truth = Truth(self.backend)
         self.jobs = jobs.JobBook(self.backend)
+        self.exports = exports.ExportBook(self.backend)
+        self.downloads = downloads.Downloads(self.backend, self.exports.file)
         self.routes = Routes()
         self._lock = threading.Lock()
         self._register()
@@ -109,7 +120,9 @@ class Emulator:
         jobs.add_routes(self.routes, self.jobs, self.faults.job_fails)
         details.add_routes(self.routes, self.backend)
         aggregates.add_routes(self.routes, self.backend)
-        exports.add_routes(self.routes, exports.ExportBook(self.backend))
+        exports.add_routes(self.routes, self.exports)
+        downloads.add_routes(self.routes, self.downloads)
+        divisions.add_routes(self.routes, self.backend.org, self.config)
         self.agents = agent_routes.add_routes(self.routes, self.backend)
 
     def revoke_tokens(self) -> None:
@@ -178,6 +191,8 @@ class Emulator:
             return _error_reply(server_error(self.faults.server_status())), 0, 60
         if call.path == TOKEN_PATH and call.method == "POST":
             return self.tokens.issue(headers.get("authorization"), call.body, mono), 0, 60
+        if call.path.startswith(downloads.STORAGE_PATH):  # signed storage: no token, no API budget
+            return self.downloads.storage(call, headers.get("authorization")), 0, 60
         if fault == "revoke":
             self.revoke_tokens()
         token = self.tokens.check(headers.get("authorization"), mono)
@@ -193,7 +208,10 @@ class Emulator:
                 count,
                 reset,
             )
-        return self._route(call), count, reset
+        reply = self._route(call)
+        if fault == "accepted_5xx":  # served, then lost at the gateway: the caller cannot tell
+            return _error_reply(server_error(self.faults.gateway_status())), count, reset
+        return reply, count, reset
 
     def _route(self, call: Call) -> Reply:
         try:

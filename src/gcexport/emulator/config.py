@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-FAULT_KINDS = ("429", "5xx", "drop", "slow", "revoke", "job_fail")
+# accepted_5xx: the request is served (a job or export is created), then a gateway answers 502-504.
+FAULT_KINDS = ("429", "5xx", "drop", "slow", "revoke", "job_fail", "accepted_5xx")
+# Behaviours the real API MAY have (REFERENCE.md §16, unverified): each one is a switchable mode.
+MODES = {
+    "approximate-total-hits": "details query totalHits is an estimate, off by about 1%",
+    "midnight-touches-next-day": "an interval ending at 00:00Z also matches the next day's conversations",
+    "division-scoped": "the client is permitted only the home division (divisions endpoints only)",
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class EmulatorConfig:
     export_running_seconds: float = 1.0
     weekly_curve: bool = True
     cached_days: int = 3
+    modes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         FaultSpec.parse(self.faults)
@@ -81,6 +89,13 @@ class EmulatorConfig:
             raise ValueError("conversations_per_day and rate_limit must be >= 0")
         if self.job_page_size_max < 1 or self.cached_days < 1:
             raise ValueError("job_page_size_max and cached_days must be >= 1")
+        unknown = sorted(set(self.modes) - set(MODES))
+        if unknown:
+            raise ValueError(f"unknown mode {unknown[0]!r}: expected one of {', '.join(MODES)}")
+
+    def has(self, mode: str) -> bool:
+        """Whether the switchable behaviour `mode` (one of MODES) is on."""
+        return mode in self.modes
 
     @property
     def fault_spec(self) -> FaultSpec:

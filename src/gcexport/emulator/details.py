@@ -133,7 +133,9 @@ class QueryCache:
 
 def match(backend: Backend, selection: Selection, facets: list[Facet], now: int) -> Matched:
     """Day-start matching (§3.1), filters, ordering and facets over the whole result set."""
-    refs = list(backend.dataset.iter_refs(floor_day(selection.start), ceil_day(selection.end), now))
+    refs = list(
+        backend.dataset.iter_refs(floor_day(selection.start), last_day(backend, selection.end), now)
+    )
     matched_views: list[dict[str, Any]] = []
     if selection.filtered or facets:
         kept = []
@@ -147,6 +149,24 @@ def match(backend: Backend, selection: Selection, facets: list[Facet], now: int)
     refs.sort(key=sort_key(selection.order_by, now), reverse=selection.order == "desc")
     facet_bytes = dumps(compute_facets(facets, matched_views)) if facets and refs else b""
     return Matched([(d.day_start, i) for d, i in refs], facet_bytes)
+
+
+def last_day(backend: Backend, end: int) -> int:
+    """The end of the last UTC day an interval ending at `end` touches (§3.1 day-start matching).
+
+    In mode `midnight-touches-next-day` an end at exactly 00:00Z touches the day it opens.
+    """
+    if backend.config.has("midnight-touches-next-day"):
+        return floor_day(end) + DAY_MS
+    return ceil_day(end)
+
+
+def total_hits(backend: Backend, exact: int) -> int:
+    """`totalHits` as served: exact, or in mode `approximate-total-hits` about 1% off (either way)."""
+    if not backend.config.has("approximate-total-hits") or exact == 0:
+        return exact
+    error = max(1, exact // 100)
+    return exact + error if exact % 2 else max(0, exact - error)
 
 
 def run_query(backend: Backend, body: dict[str, Any], cache: QueryCache) -> bytes:
@@ -171,7 +191,7 @@ def run_query(backend: Backend, body: dict[str, Any], cache: QueryCache) -> byte
     out = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
     if matched.facets:
         out += b'"aggregations":' + matched.facets + b","
-    return out + b'"totalHits":' + str(len(matched.refs)).encode() + b"}"
+    return out + b'"totalHits":' + str(total_hits(backend, len(matched.refs))).encode() + b"}"
 
 
 def add_routes(routes: Routes, backend: Backend) -> None:

@@ -1,7 +1,7 @@
 """Reporting (view) exports (REFERENCE.md §7): create, list, metadata, and a CSV download.
 
-Status moves SUBMITTED → RUNNING → COMPLETED on the emulator clock. The CSV is served at
-`downloadUrl` = `<base>/api/v2/downloads/<export id>` and needs the bearer token like any API call.
+Status moves SUBMITTED → RUNNING → COMPLETED on the emulator clock. The CSV is served the way the
+real API serves it (another origin, then a redirect to a signed URL): see `downloads.py`.
 Data exists for QUEUE_PERFORMANCE_SUMMARY_VIEW and AGENT_PERFORMANCE_SUMMARY_VIEW (computed from the
 same facts as aggregates, one row per period bucket × entity × media type); any other valid view
 type ends FAILED with `exportErrorMessagesType` FAILED_CONVERTING_EXPORT_JOB.
@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gcexport.emulator.aggregates import AggregateQuery, compute, stats
 from gcexport.emulator.backend import Backend
+from gcexport.emulator.downloads import download_url
 from gcexport.emulator.facts import Fact, buckets, parse_zone
 from gcexport.emulator.filters import AGGREGATE, parse_filter
 from gcexport.emulator.http import Call, Reply, Routes
@@ -62,6 +63,8 @@ class Export:
     created_mono: float
     created_ms: int
     base_url: str
+    download_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    deleted: bool = False
 
 
 class ExportBook:
@@ -81,6 +84,11 @@ class ExportBook:
             raise invalid_value(body["exportFormat"], "ExportFormat", ("CSV", "PDF"))
         if not isinstance(body["filter"], dict):
             raise bad_request("The field [filter] must be a ViewFilter object.")
+        for name in _required_filters(body["viewType"]):  # as its metadata says (§16 item 6)
+            if not body["filter"].get(name):
+                raise bad_request(
+                    f"The filter [{name}] is required for the view type [{body['viewType']}]."
+                )
         self._query(body)  # validate interval, period and time zone now, not at download time
         export = Export(
             str(uuid.uuid4()), body, self.backend.clock.monotonic(), self.backend.now_ms(), base_url
@@ -108,11 +116,12 @@ class ExportBook:
         }
         body.update((k, req[k]) for k in _ECHO[:3] if k in req)
         if status == "COMPLETED":
-            body["downloadUrl"] = f"{export.base_url}/api/v2/downloads/{export.id}"
+            body["downloadUrl"] = download_url(export.base_url, export.download_id)
         body["viewType"] = req["viewType"]
         if status == "FAILED":
             body["exportErrorMessagesType"] = "FAILED_CONVERTING_EXPORT_JOB"
         body.update((k, req[k]) for k in _ECHO[4:] if k in req)
+        body.setdefault("read", False)  # required in ReportingExportJobResponse (§16 item 9)
         done = {"COMPLETED": 100.0, "FAILED": 100.0, "RUNNING": 50.0}.get(status, 0.0)
         body.update(
             createdDateTime=iso(export.created_ms),
@@ -125,6 +134,15 @@ class ExportBook:
             selfUri=f"/api/v2/analytics/reporting/exports/{export.id}",
         )
         return body
+
+    def file(self, download_id: str) -> bytes | None:
+        """The CSV behind a download id, or None when no finished export has that id."""
+        export = next(
+            (e for e in self.exports if e.download_id == download_id and not e.deleted), None
+        )
+        if export is None or self.status(export) != "COMPLETED":
+            return None
+        return self.csv(export)
 
     def _query(self, req: dict[str, Any]) -> AggregateQuery:
         try:
@@ -199,6 +217,11 @@ def _view_filter(view_filter: dict[str, Any]) -> Any:
     return parse_filter({"type": "and", "clauses": clauses}, AGGREGATE) if clauses else None
 
 
+def _required_filters(view_type: str) -> list[str]:
+    listed = view_type in (QUEUE_VIEW, AGENT_VIEW)
+    return list(_metadata(view_type)["requiredFilters"]) if listed else []
+
+
 def _metadata(view_type: str) -> dict[str, Any]:
     columns = _QUEUE_COLUMNS if view_type == QUEUE_VIEW else _AGENT_COLUMNS
     return {
@@ -210,24 +233,26 @@ def _metadata(view_type: str) -> dict[str, Any]:
 
 
 def add_routes(routes: Routes, book: ExportBook) -> None:
-    """Register create, list, metadata and download."""
+    """Register create, list and metadata (downloads: `downloads.add_routes`)."""
 
     def post_export(call: Call) -> Reply:
         return Reply.json(book.entity(book.create(call.json(), call.base_url)))
 
     def get_exports(call: Call) -> Reply:
-        return Reply.json(listing(call, [book.entity(e) for e in book.exports]))
+        return Reply.json(listing(call, [book.entity(e) for e in book.exports if not e.deleted]))
+
+    def delete_export(call: Call) -> Reply:
+        """Accepted by the real API though SDK 269 does not document it (§16 item 8)."""
+        export = next((e for e in book.exports if e.id == call.params["exportId"]), None)
+        if export is None or export.deleted:
+            raise not_found()
+        export.deleted = True
+        return Reply(204)
 
     def get_metadata(call: Call) -> Reply:
         return Reply.json(listing(call, [_metadata(v) for v in (QUEUE_VIEW, AGENT_VIEW)]))
 
-    def get_download(call: Call) -> Reply:
-        export = next((e for e in book.exports if e.id == call.params["exportId"]), None)
-        if export is None or book.status(export) != "COMPLETED":
-            raise not_found()
-        return Reply(200, book.csv(export), content_type="text/csv; charset=utf-8")
-
     routes.add("POST", "/api/v2/analytics/reporting/exports", post_export)
     routes.add("GET", "/api/v2/analytics/reporting/exports", get_exports)
     routes.add("GET", "/api/v2/analytics/reporting/exports/metadata", get_metadata)
-    routes.add("GET", "/api/v2/downloads/{exportId}", get_download)
+    routes.add("DELETE", "/api/v2/analytics/reporting/exports/{exportId}", delete_export)

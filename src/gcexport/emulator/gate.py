@@ -120,7 +120,7 @@ class FaultPlan:
             return None
         with self._lock:
             draw = self._rng.random()
-        for kind in ("429", "5xx", "drop", "slow", "revoke"):
+        for kind in ("429", "5xx", "drop", "slow", "revoke", "accepted_5xx"):
             draw -= self.spec.rate(kind)
             if draw < 0:
                 return kind if not login or kind in ("5xx", "drop") else None
@@ -129,6 +129,11 @@ class FaultPlan:
     def server_status(self) -> int:
         with self._lock:
             return self._rng.choice((500, 502, 503, 504))
+
+    def gateway_status(self) -> int:
+        """A gateway's answer to a request the platform behind it did serve (§16 item 7)."""
+        with self._lock:
+            return self._rng.choice((502, 503, 504))
 
     def job_fails(self) -> bool:
         if not self.spec.rate("job_fail"):

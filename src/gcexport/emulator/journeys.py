@@ -14,6 +14,8 @@ from gcexport.emulator.org import Org, Queue
 from gcexport.emulator.wire import DAY_MS, iso, iso_to_ms, new_uuid, tagged_uuid
 
 SHORT_ABANDON_MS = 10_000
+ATTRIBUTE_MAX = 1024  # participant attribute values are truncated to this (REFERENCE.md §5.1)
+ACD_DELAY_MS = 1_000  # the `delay` segment that opens an acd session (REFERENCE.md §16 item 9)
 _KINDS = (
     ("voice", 0.55),
     ("message", 0.11),
@@ -150,20 +152,24 @@ class Journey:
             metrics.append(_metric("tAbandon", wait, end))
             if wait < SHORT_ABANDON_MS:
                 metrics.append(_metric("tShortAbandon", wait, end))
-        if wait > queue.sl_duration_ms:
+        if abandoned and wait > queue.sl_duration_ms:  # answered: on the agent session (§16 item 9)
             metrics.append(_metric("nOverSla", 1, end))
-        segment = _segment(
-            "interact",
-            at,
-            end,
-            disconnectType="peer" if abandoned else "transfer",
-            queueId=queue.id,
-        )
+        delay = at + min(ACD_DELAY_MS, wait // 2)  # real acd sessions: `delay`, then `interact`
+        segments = [
+            _segment("delay", at, delay, queueId=queue.id),
+            _segment(
+                "interact",
+                delay,
+                end,
+                disconnectType="peer" if abandoned else "transfer",
+                queueId=queue.id,
+            ),
+        ]
         flow_in = {"flowInType": "ivr"} if media == "voice" else {}
         session = self.session(
             media,
             "inbound",
-            [segment],
+            segments,
             metrics,
             usedRouting="Standard",
             requestedRoutings=["Standard"],
@@ -189,6 +195,8 @@ class Journey:
         talk_end = answer + talk + hold
         segments = [_segment("alert", answer - alert, answer, queueId=queue.id)]
         metrics = [_metric("tAlert", alert, answer), _metric("tAnswered", answer - queued, answer)]
+        if answer - queued > queue.sl_duration_ms:  # next to tAnswered, as in the real sample
+            metrics.append(_metric("nOverSla", 1, answer))
         if hold:
             hold_start = answer + talk // 2
             segments += [_segment("interact", answer, hold_start, queueId=queue.id),
@@ -290,6 +298,12 @@ def build_conversation(rng: random.Random, org: Org, start: int) -> tuple[Json, 
         "ivr.Language": "en-us",
         "AccountNumber": str(rng.randint(10**7, 10**8 - 1)),
     }
+    # Shapes of real attributes (§16 item 9): spaces, dots, a trailing blank, multi-line values,
+    # values truncated to 1024 characters. Fixed text, so the seeded stream stays as it was.
+    attributes.update({
+        "Scripter.Last Page": "Verify Identity", "Customer Note ": f"Intent: {attributes['Intent']}\nCall back if needed\n",
+        "Transcript Summary": (f"{attributes['Intent']}: " + "lorem ipsum " * 90)[:ATTRIBUTE_MAX],
+    })  # fmt: skip
     return conversation, end, attributes
 
 

@@ -88,6 +88,16 @@ class Interval(BaseModel):
         end = end_floor if end_floor == self.end else end_floor + DAY
         return Interval(start=_floor_day(self.start), end=end)
 
+    def short_of_midnight(self) -> Interval:
+        """For a day-matching query: an end at 00:00Z moved 1 ms earlier, the same days otherwise.
+
+        Whether an interval ending exactly at 00:00Z "touches" the day it opens is undocumented
+        (REFERENCE.md §16 item 2); ending at 23:59:59.999Z touches only the days meant.
+        """
+        if self.end != _floor_day(self.end) or self.duration <= timedelta(milliseconds=1):
+            return self
+        return Interval(start=self.start, end=self.end - timedelta(milliseconds=1))
+
     def split(self, size: timedelta) -> Iterator[Interval]:
         """Consecutive pieces of at most `size` that tile this interval with no gap or overlap."""
         cursor = self.start
