@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import platform
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from gcexport import __version__
 from gcexport.audit import AuditLog
@@ -33,8 +35,8 @@ from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots, lower_thr
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
 from gcexport.runlog import record_run
-from gcexport.state import State
-from gcexport.windows import Window, incremental_days, plan_days
+from gcexport.state import State, StateStore
+from gcexport.windows import Window, plan_days
 
 __all__ = ["ExportRequest", "RunSummary", "run_export"]
 
@@ -63,7 +65,7 @@ class RunSummary:
     parity_ok: bool = False
     parity: list[dict[str, Any]] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
-    drift: list[str] = field(default_factory=list)
+    drift: list[dict[str, Any]] = field(default_factory=list)  # JSON objects, one per new field
     requests: int = 0
     rate_limited: int = 0
     waited_s: float = 0.0
@@ -76,9 +78,10 @@ class RunSummary:
     checksums: dict[str, str] = field(
         default_factory=dict
     )  # file uri -> SHA-256, for the audit log
+    _manifest_files: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
 def new_run_id(now: datetime) -> str:
@@ -118,15 +121,20 @@ def plan_windows(
     first = settings.export.first_start_at(now)
     lookback = parse_duration(settings.export.lookback)
     return {
-        d: incremental_days(
-            now=now,
-            final_through=state.dataset(d).final_through,
-            provisional=state.dataset(d).provisional,
-            lookback=lookback,
-            first_start=first,
-        )
-        for d in datasets
+        d: state.dataset(d).due(now=now, lookback=lookback, first_start=first) for d in datasets
     }
+
+
+def _start_histories(store: StateStore, windows: dict[str, list[Window]]) -> None:
+    """An incremental run's first day starts each dataset's history (once): the mark then only
+    moves over contiguous final days, so a first day that fails is retried, never skipped."""
+
+    def start(state: State) -> None:
+        for dataset, days in windows.items():
+            if days and state.dataset(dataset).final_through is None:
+                state.dataset(dataset).start_at(days[0].day)
+
+    store.update(start)
 
 
 def run_export(
@@ -151,10 +159,12 @@ def run_export(
     )
     # Read the state and plan before taking the lock: a corrupt state file or a bad window is bad
     # input (exit 2), reported before anything — the lock file included — is written.
-    plan_windows(settings, request, plan.state.load(), now)
+    plan_windows(settings, request, plan.state.load(now=now), now)
     with plan.state.lock():
-        state = plan.state.load()
+        state = plan.state.load(now=now)
         windows = plan_windows(settings, request, state, now)
+        if request.start is None:
+            _start_histories(plan.state, windows)
         summary.windows = {d: [w.key for w in ws] for d, ws in windows.items()}
         with AuditLog(plan.audit_path, run_id=summary.run_id, secrets=plan.secrets) as audit:
             try:
@@ -179,6 +189,7 @@ def run_export(
                 raise
             finally:
                 _finish(summary, audit, clock)
+                _seal_manifest(plan, summary)
                 if on_summary is not None:
                     on_summary(summary)
     return summary
@@ -224,11 +235,9 @@ def _run(
             warehouse_lanes=min(2, os.cpu_count() or 1),
         )
         now = clock.now()
-        watermark = (
-            jobs_api.get_availability(client)
-            if DETAILS in windows and settings.details.use_jobs
-            else None
-        )
+        # Details days are final by the availability watermark, whatever else is in the run and
+        # whether or not jobs are used (datasets.day_is_final).
+        watermark = jobs_api.get_availability(client) if windows.get(DETAILS) else None
         reporter = reporter or Reporter(enabled=False)
         ctx = ExportContext(
             settings=settings,
@@ -345,7 +354,7 @@ def _verify_and_commit(
     for r in results:  # details: the conversations table must also equal the API's own count
         if r.expected_conversations is not None and r.window is not None:
             api[("conversations", r.window.day)] = r.expected_conversations
-        summary.drift.extend(sorted({str(d) for d in r.drift}))
+        summary.drift.extend(_drift_entries(r.drift))
         if r.provisional and r.window is not None:
             summary.provisional.append(f"{r.dataset}:{r.window.day}")
     report = check_parity(api=api, files=files, warehouse=warehouse)
@@ -357,6 +366,20 @@ def _verify_and_commit(
         _finish_counts(summary, ctx.audit, ctx.now)
         record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
     report.raise_for_mismatch()
+
+
+def _drift_entries(drift: list[Any]) -> list[dict[str, Any]]:
+    """Schema-drift findings as JSON objects (table, field_path, example), each once, in order."""
+    entries = {
+        orjson.dumps(e, option=orjson.OPT_SORT_KEYS): e
+        for e in (
+            dataclasses.asdict(d)
+            if dataclasses.is_dataclass(d) and not isinstance(d, type)
+            else {"field": str(d)}
+            for d in drift
+        )
+    }
+    return [entries[k] for k in sorted(entries)]
 
 
 def _tabulate(summary: RunSummary, outcomes: list[PartitionOutcome]) -> None:
@@ -392,7 +415,20 @@ def _write_manifest(
         for f in r.raw_files
     ]
     summary.checksums = {f["uri"]: f["sha256"] for f in file_list}
+    summary.manifest = plan.sink.write_manifest(summary.run_id, _manifest(summary, file_list)).uri
+    summary._manifest_files = file_list
+
+
+def _manifest(summary: RunSummary, file_list: list[dict[str, Any]]) -> dict[str, Any]:
     manifest = summary.to_dict() | {"files": file_list}
-    manifest.pop("checksums", None)
-    manifest.pop("presigned", None)
-    summary.manifest = plan.sink.write_manifest(summary.run_id, manifest).uri
+    for private in ("checksums", "presigned", "_manifest_files"):
+        manifest.pop(private, None)
+    return manifest
+
+
+def _seal_manifest(plan: Plan, summary: RunSummary) -> None:
+    """Rewrite the run's manifest with its final status, exit code, error and finish time, so a
+    finished run never reads "running" (only a run killed before it ended does)."""
+    if summary.manifest is None or summary._manifest_files is None:
+        return
+    plan.sink.write_manifest(summary.run_id, _manifest(summary, summary._manifest_files))

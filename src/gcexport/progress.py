@@ -95,6 +95,14 @@ def render_summary(summary: Mapping[str, Any], console: Console | None = None) -
     console.print(
         f"requests {summary.get('requests', 0):,} · 429s {summary.get('rate_limited', 0)} · "
         f"waited {summary.get('waited_s', 0.0):.1f}s · files {summary.get('files', 0)} · "
-        f"parity {'OK' if summary.get('parity_ok') else 'FAILED'} · "
+        f"parity {_parity(summary)} · "
         f"provisional partitions {len(summary.get('provisional', []))}"
     )
+
+
+def _parity(summary: Mapping[str, Any]) -> str:
+    """OK, FAILED only when the check ran and failed, else "not checked" (a run that failed
+    before its parity check must not read like exit 3)."""
+    if summary.get("parity_ok"):
+        return "OK"
+    return "FAILED" if summary.get("status") == "parity_failed" else "not checked"
