@@ -54,8 +54,15 @@ def test_reset_from_a_day_makes_those_days_due_again(tmp_path: Path) -> None:
     )
     since = today - timedelta(days=2)
     result = run_cli(
-        ["state", "reset", "--dataset", "conversation_details", "--from", str(since)]
-        + _state_args(tmp_path),
+        [
+            "state",
+            "reset",
+            "--dataset",
+            "conversation_details",
+            "--from",
+            str(since),
+            *_state_args(tmp_path),
+        ],
         cwd=tmp_path,
         env=clean_env(),
     )
