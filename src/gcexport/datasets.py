@@ -90,6 +90,8 @@ class ExportContext:
     watermark: datetime | None
     queues: pa.Table | None = None
     on_rows: Callable[[int], None] = lambda rows: None
+    on_expected: Callable[[int], None] = lambda conversations: None  # a day's count, for progress
+    on_conversations: Callable[[int], None] = lambda conversations: None  # details progress
     aggregate_queries: list[AggregateQuery] = field(default_factory=list)
     report_requests: list[ReportExportRequest] = field(default_factory=list)
     _raw: threading.local = field(default_factory=threading.local)
@@ -166,6 +168,7 @@ def _detail_schemas() -> dict[str, pa.Schema]:
 
 def _export_details(ctx: ExportContext, window: Window) -> DayResult:
     expected = _count_conversations(ctx, window)
+    ctx.on_expected(expected)
     use_job = (
         ctx.settings.details.use_jobs and ctx.watermark is not None and window.end <= ctx.watermark
     )
@@ -279,6 +282,7 @@ def _details_load(
                     flat.tables, start=window.start, end=window.end, seen=seen
                 )
                 ctx.record_page(source.endpoint, page, rows=chosen.in_window)
+                ctx.on_conversations(chosen.in_window)
                 if not chosen.kept:
                     continue
                 live = live or chosen.live

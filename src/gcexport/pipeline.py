@@ -69,6 +69,8 @@ class RunSummary:
     requests: int = 0
     rate_limited: int = 0
     waited_s: float = 0.0
+    out: str = ""
+    warehouse: str | None = None
     manifest: str | None = None
     presigned: dict[str, str] = field(default_factory=dict)
     error: str | None = None
@@ -156,6 +158,8 @@ def run_export(
         datasets=list(settings.export.datasets),
         config_sha256=config_hash(settings),
         versions=_versions(),
+        out=f"{settings.export.out} ({settings.export.format})",
+        warehouse=plan.warehouse_url.split("?")[0] if plan.warehouse_url else None,
     )
     # Read the state and plan before taking the lock: a corrupt state file or a bad window is bad
     # input (exit 2), reported before anything — the lock file included — is written.
@@ -239,6 +243,7 @@ def _run(
         # whether or not jobs are used (datasets.day_is_final).
         watermark = jobs_api.get_availability(client) if windows.get(DETAILS) else None
         reporter = reporter or Reporter(enabled=False)
+        reporter.counts = audit.counts  # requests, 429s and waits, live
         ctx = ExportContext(
             settings=settings,
             client=client,
@@ -248,11 +253,13 @@ def _run(
             now=now,
             watermark=watermark,
             on_rows=reporter.rows,
+            on_expected=reporter.expect,
+            on_conversations=reporter.conversations,
             aggregate_queries=plan.aggregate_queries,
             report_requests=plan.report_requests,
         )
         tasks = [(dataset, window) for dataset, ws in windows.items() for window in ws]
-        reporter.start(total=len(tasks) + 1)
+        reporter.start(len(tasks) + 1, conversations=bool(windows.get(DETAILS)))
         outcomes: list[PartitionOutcome] = []
         needs_queues = "conversation_aggregates" in windows
         if LOOKUPS in settings.export.datasets or needs_queues:
