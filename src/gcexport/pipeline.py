@@ -31,7 +31,13 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
 from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
 from gcexport.errors import ConfigError, GcExportError
-from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots, lower_thread_priority
+from gcexport.loading import (
+    LoadContext,
+    PartitionOutcome,
+    WorkSlots,
+    held,
+    lower_thread_priority,
+)
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
 from gcexport.runlog import record_run
@@ -229,6 +235,8 @@ def _run(
     spool = Path(tempfile.mkdtemp(prefix="gcexport-spool-"))
     client = plan.make_client(transport=transport, clock=clock, on_request=audit.request)
     warehouse = plan.open_warehouse()
+    if warehouse is not None and hasattr(warehouse, "release"):
+        warehouse.release()  # DuckDB: the file is held only while a day loads (loading.held)
     try:
         load = LoadContext(
             sink=plan.sink,
@@ -371,7 +379,8 @@ def _verify_and_commit(
     _write_manifest(plan, summary, outcomes, results)
     if ctx.load.warehouse is not None:
         _finish_counts(summary, ctx.audit, ctx.now)
-        record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
+        with held(ctx.load.warehouse):
+            record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
     report.raise_for_mismatch()
 
 
