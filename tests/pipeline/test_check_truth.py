@@ -39,7 +39,16 @@ def test_check_and_export_name_the_process_holding_the_duckdb_file(
 ) -> None:
     out = tmp_path / "out"
     first = run_cli(
-        ["export", "--out", str(out), "--state-dir", str(tmp_path / "s"), "--quiet", "--dataset", "lookups"],
+        [
+            "export",
+            "--out",
+            str(out),
+            "--state-dir",
+            str(tmp_path / "s"),
+            "--quiet",
+            "--dataset",
+            "lookups",
+        ],
         cwd=tmp_path,
         env=served.env(),
     )
@@ -50,7 +59,18 @@ def test_check_and_export_name_the_process_holding_the_duckdb_file(
     with holder(database, 60.0) as proc:
         check = run_cli(["check", "--set", f'export.out="{out}"'], cwd=tmp_path, env=served.env())
         export = run_cli(
-            ["export", "--out", str(out), "--state-dir", str(tmp_path / "s"), "--quiet", "--dataset", "lookups", "--set", 'export.warehouse_lock_wait="PT1S"'],
+            [
+                "export",
+                "--out",
+                str(out),
+                "--state-dir",
+                str(tmp_path / "s"),
+                "--quiet",
+                "--dataset",
+                "lookups",
+                "--set",
+                'export.warehouse_lock_wait="PT1S"',
+            ],
             cwd=tmp_path,
             env=served.env(),
         )
