@@ -43,6 +43,11 @@ app = typer.Typer(
 )
 emulator_app = typer.Typer(help="The built-in Genesys Cloud emulator.", no_args_is_help=True)
 app.add_typer(emulator_app, name="emulator")
+state_app = typer.Typer(
+    help="Incremental state: what is final, provisional and due; start over.",
+    no_args_is_help=True,
+)
+app.add_typer(state_app, name="state")
 
 ConfigOpt = Annotated[
     Optional[Path], typer.Option("--config", "-c", help="TOML config file.", dir_okay=False)
@@ -288,6 +293,37 @@ def bench(
     raise typer.Exit(
         run_bench_command(conversations=conversations, json_path=json_path, only=only or [])
     )
+
+
+@state_app.command("show")
+def state_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
+    """Per dataset: the days that are final, the provisional ones, and what the next run exports."""
+    from gcexport.statecmd import show_state
+
+    for line in show_state(_settings(config, parse_set_options(set_))):
+        typer.echo(line)
+
+
+@state_app.command("reset")
+def state_reset(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    dataset: Annotated[
+        Optional[str],
+        typer.Option("--dataset", "-d", help="The dataset to rewind (default: every dataset)."),
+    ] = None,
+    from_: Annotated[
+        Optional[str],
+        typer.Option("--from", help="Only forget days from this date (YYYY-MM-DD) on."),
+    ] = None,
+) -> None:
+    """Forget saved state so the next run exports those days again."""
+    from gcexport.config import parse_instant
+    from gcexport.statecmd import reset_state
+
+    start = parse_instant(from_, name="from").date() if from_ else None
+    settings = _settings(config, parse_set_options(set_))
+    typer.echo(reset_state(settings, dataset=dataset, start=start))
 
 
 @emulator_app.command("serve")

@@ -180,6 +180,8 @@ class ExportSettings(_Section):
         "P3D"  # where a first incremental run starts: a duration back from now, or a date
     )
     lookback: str = "PT6H"  # re-read this much before the saved high-water mark for late changes
+    settle_after: str = "PT6H"  # aggregates and reports: a day is final this long after it ends
+    warehouse_lock_wait: str = "PT1M"  # wait this long for another process's lock on DuckDB
     workers: int = Field(4, ge=1, le=32)
     raw_pages: bool = False
     presign: str | None = None
@@ -196,7 +198,7 @@ class ExportSettings(_Section):
             raise ValueError("at least one dataset is needed")
         return value
 
-    @field_validator("lookback")
+    @field_validator("lookback", "settle_after", "warehouse_lock_wait")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)

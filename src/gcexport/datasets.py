@@ -14,7 +14,7 @@ import functools
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -27,7 +27,7 @@ from gcexport.api import lookups as lookups_api
 from gcexport.api.paging import PollPolicy, iter_ahead
 from gcexport.audit import AuditLog
 from gcexport.client import GenesysClient, Page
-from gcexport.config import Settings
+from gcexport.config import Settings, parse_duration
 from gcexport.errors import ApiError, DataError, JobFailedError
 from gcexport.loading import DayLoad, LoadContext, PartitionOutcome
 from gcexport.models import AggregateQuery, Interval, ReportExportRequest
@@ -46,7 +46,15 @@ from gcexport.transform.schemas import DETAIL_SCHEMAS
 from gcexport.transform.selection import compact_id, select_conversations
 from gcexport.windows import Window
 
-__all__ = ["DETAIL_TABLES", "DayResult", "ExportContext", "export_day", "export_lookups"]
+__all__ = [
+    "DETAIL_TABLES",
+    "DayResult",
+    "ExportContext",
+    "day_is_final",
+    "export_day",
+    "export_lookups",
+    "finality",
+]
 
 DETAIL_TABLES = tuple(DETAIL_SCHEMAS)  # conversations, participants, sessions, segments, …
 DETAILS = "conversation_details"
@@ -54,6 +62,7 @@ JOB_ATTEMPTS = 3  # details jobs per day before a FAILED / EXPIRED job fails the
 AGGREGATES = "conversation_aggregates"
 REPORTS = "reporting_exports"
 LOOKUPS = "lookups"
+LIVE_GRACE = timedelta(days=7)  # an open conversation stops holding its day provisional after this
 
 
 @dataclass
@@ -86,6 +95,8 @@ class ExportContext:
     watermark: datetime | None
     queues: pa.Table | None = None
     on_rows: Callable[[int], None] = lambda rows: None
+    on_expected: Callable[[int], None] = lambda conversations: None  # a day's count, for progress
+    on_conversations: Callable[[int], None] = lambda conversations: None  # details progress
     aggregate_queries: list[AggregateQuery] = field(default_factory=list)
     report_requests: list[ReportExportRequest] = field(default_factory=list)
     _raw: threading.local = field(default_factory=threading.local)
@@ -102,6 +113,41 @@ class ExportContext:
         self.on_rows(rows)
         if self.settings.export.raw_pages:
             self._raw.pages.append(page.raw)
+
+
+def day_is_final(ctx: ExportContext, dataset: str, window: Window, *, live: bool = False) -> bool:
+    """Whether a day exported now is final (README "When a day is final"); see `finality`."""
+    return finality(
+        dataset,
+        window,
+        now=ctx.now,
+        watermark=ctx.watermark,
+        settle=parse_duration(ctx.settings.export.settle_after),
+        live=live,
+    )
+
+
+def finality(
+    dataset: str,
+    window: Window,
+    *,
+    now: datetime,
+    watermark: datetime | None,
+    settle: timedelta,
+    live: bool = False,
+) -> bool:
+    """Each dataset's own rule, whatever else is in the run.
+
+    - conversation_details: the day ended at or before the availability watermark, and none of
+      its conversations is still open — unless the day ended LIVE_GRACE ago (bounds the
+      provisional set: a conversation open for a week does not hold its day back for ever);
+    - conversation_aggregates and reporting_exports (near real time, no watermark): the day ended
+      at least `export.settle_after` ago.
+    """
+    if dataset == DETAILS:
+        settled = watermark is not None and window.end <= watermark
+        return settled and (not live or now - window.end >= LIVE_GRACE)
+    return window.end + settle <= now
 
 
 def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
@@ -130,6 +176,7 @@ def _detail_schemas() -> dict[str, pa.Schema]:
 
 def _export_details(ctx: ExportContext, window: Window) -> DayResult:
     expected = _count_conversations(ctx, window)
+    ctx.on_expected(expected)
     use_job = (
         ctx.settings.details.use_jobs and ctx.watermark is not None and window.end <= ctx.watermark
     )
@@ -251,6 +298,7 @@ def _details_load(
                     flat.tables, start=window.start, end=window.end, seen=seen
                 )
                 ctx.record_page(source.endpoint, page, rows=chosen.in_window)
+                ctx.on_conversations(chosen.in_window)
                 if not chosen.kept:
                     continue
                 live = live or chosen.live
@@ -263,7 +311,7 @@ def _details_load(
             load.abort()
             return None
         seen.clear()  # the ids are not needed while the day waits for the warehouse
-        load.provisional = live or ctx.watermark is None or window.end > ctx.watermark
+        load.provisional = not day_is_final(ctx, DETAILS, window, live=live)
         outcomes = load.commit()
     return DayResult(DETAILS, window, outcomes, load.provisional, found, drift, method)
 
@@ -321,7 +369,7 @@ def _export_aggregates(ctx: ExportContext, window: Window) -> DayResult:
         merged = pa.concat_tables(parts) if parts else TABLE_SCHEMAS[AGGREGATES].empty_table()
         kpis = compute_queue_kpis(merged, ctx.queues, custom_kpis=ctx.settings.kpis)
         load.add({"queue_kpis": kpis})
-        load.provisional = ctx.watermark is None or window.end > ctx.watermark
+        load.provisional = not day_is_final(ctx, AGGREGATES, window)
         outcomes = load.commit()
     return DayResult(AGGREGATES, window, outcomes, load.provisional, method="query")
 
@@ -337,7 +385,7 @@ def _interval(window: Window) -> Interval:
 
 def _export_reports(ctx: ExportContext, window: Window) -> DayResult:
     outcomes: list[PartitionOutcome] = []
-    provisional = ctx.watermark is None or window.end > ctx.watermark
+    provisional = not day_is_final(ctx, REPORTS, window)
     for request, spec in zip(ctx.report_requests, ctx.settings.reporting_exports, strict=True):
         result = exports_api.run_export(
             ctx.client, request.model_copy(update={"interval": _interval(window)})

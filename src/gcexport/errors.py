@@ -57,6 +57,7 @@ __all__ = [
     "SinkError",
     "StateError",
     "TransientError",
+    "UnreachableError",
 ]
 
 
@@ -111,6 +112,10 @@ class NetworkError(TransientError):
 
 class AbortError(GcExportError):
     """A failure that retrying will not fix: the run stops and says what failed."""
+
+
+class UnreachableError(AbortError):
+    """Connection refused, unknown host or TLS failure: retrying cannot help, so none is made."""
 
 
 class ApiError(AbortError):

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -80,6 +80,14 @@ class WorkSlots:
 T = TypeVar("T")
 # Day threads (fetch and transform) run this much nicer than the warehouse thread, on Linux.
 DAY_THREAD_NICENESS = 5
+
+
+def held(warehouse: Any) -> contextlib.AbstractContextManager[Any]:
+    """The warehouse held open (and its file locked) for one load, where it can let go between
+    loads (DuckDB: other processes may open the file meanwhile); a no-op elsewhere."""
+    if warehouse is not None and hasattr(warehouse, "held"):
+        return cast("contextlib.AbstractContextManager[Any]", warehouse.held())
+    return contextlib.nullcontext()
 
 
 def lower_thread_priority(step: int = DAY_THREAD_NICENESS) -> None:
@@ -319,7 +327,7 @@ class DayLoad:
             load.close_spool()
             result = load.writer.commit()
             published.append((load, result.files, self.ctx.sink.count_rows(load.table, self.day)))
-        with self.ctx.warehouse_lock:  # one day at a time, its tables side by side if it can
+        with self.ctx.warehouse_lock, held(self.ctx.warehouse):  # one day at a time
             rows = self._load_all(published)
         return [
             PartitionOutcome(

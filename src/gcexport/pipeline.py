@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import platform
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from gcexport import __version__
 from gcexport.agent_datasets import AGENT_DATASETS, export_agent_lookups
@@ -30,12 +32,18 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
 from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
 from gcexport.errors import ConfigError, GcExportError
-from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots, lower_thread_priority
+from gcexport.loading import (
+    LoadContext,
+    PartitionOutcome,
+    WorkSlots,
+    held,
+    lower_thread_priority,
+)
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
 from gcexport.runlog import record_run
-from gcexport.state import State
-from gcexport.windows import Window, incremental_days, plan_days
+from gcexport.state import State, StateStore
+from gcexport.windows import Window, plan_days
 
 __all__ = ["ExportRequest", "RunSummary", "run_export"]
 
@@ -65,10 +73,12 @@ class RunSummary:
     parity: list[dict[str, Any]] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
     without_attributes: list[str] = field(default_factory=list)  # days due again for a job
-    drift: list[str] = field(default_factory=list)
+    drift: list[dict[str, Any]] = field(default_factory=list)  # JSON objects, one per new field
     requests: int = 0
     rate_limited: int = 0
     waited_s: float = 0.0
+    out: str = ""
+    warehouse: str | None = None
     manifest: str | None = None
     presigned: dict[str, str] = field(default_factory=dict)
     error: str | None = None
@@ -78,9 +88,10 @@ class RunSummary:
     checksums: dict[str, str] = field(
         default_factory=dict
     )  # file uri -> SHA-256, for the audit log
+    _manifest_files: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
 def new_run_id(now: datetime) -> str:
@@ -120,15 +131,20 @@ def plan_windows(
     first = settings.export.first_start_at(now)
     lookback = parse_duration(settings.export.lookback)
     return {
-        d: incremental_days(
-            now=now,
-            final_through=state.dataset(d).final_through,
-            provisional=state.dataset(d).provisional,
-            lookback=lookback,
-            first_start=first,
-        )
-        for d in datasets
+        d: state.dataset(d).due(now=now, lookback=lookback, first_start=first) for d in datasets
     }
+
+
+def _start_histories(store: StateStore, windows: dict[str, list[Window]]) -> None:
+    """An incremental run's first day starts each dataset's history (once): the mark then only
+    moves over contiguous final days, so a first day that fails is retried, never skipped."""
+
+    def start(state: State) -> None:
+        for dataset, days in windows.items():
+            if days and state.dataset(dataset).final_through is None:
+                state.dataset(dataset).start_at(days[0].day)
+
+    store.update(start)
 
 
 def run_export(
@@ -150,13 +166,17 @@ def run_export(
         datasets=list(settings.export.datasets),
         config_sha256=config_hash(settings),
         versions=_versions(),
+        out=f"{settings.export.out} ({settings.export.format})",
+        warehouse=plan.warehouse_url.split("?")[0] if plan.warehouse_url else None,
     )
     # Read the state and plan before taking the lock: a corrupt state file or a bad window is bad
     # input (exit 2), reported before anything — the lock file included — is written.
-    plan_windows(settings, request, plan.state.load(), now)
+    plan_windows(settings, request, plan.state.load(now=now), now)
     with plan.state.lock():
-        state = plan.state.load()
+        state = plan.state.load(now=now)
         windows = plan_windows(settings, request, state, now)
+        if request.start is None:
+            _start_histories(plan.state, windows)
         summary.windows = {d: [w.key for w in ws] for d, ws in windows.items()}
         with AuditLog(plan.audit_path, run_id=summary.run_id, secrets=plan.secrets) as audit:
             try:
@@ -181,6 +201,7 @@ def run_export(
                 raise
             finally:
                 _finish(summary, audit, clock)
+                _seal_manifest(plan, summary)
                 if on_summary is not None:
                     on_summary(summary)
     return summary
@@ -216,6 +237,8 @@ def _run(
     spool = Path(tempfile.mkdtemp(prefix="gcexport-spool-"))
     client = plan.make_client(transport=transport, clock=clock, on_request=audit.request)
     warehouse = plan.open_warehouse()
+    if warehouse is not None and hasattr(warehouse, "release"):
+        warehouse.release()  # DuckDB: the file is held only while a day loads (loading.held)
     try:
         load = LoadContext(
             sink=plan.sink,
@@ -226,12 +249,11 @@ def _run(
             warehouse_lanes=min(2, os.cpu_count() or 1),
         )
         now = clock.now()
-        watermark = (
-            jobs_api.get_availability(client)
-            if DETAILS in windows and settings.details.use_jobs
-            else None
-        )
+        # Details days are final by the availability watermark, whatever else is in the run and
+        # whether or not jobs are used (datasets.day_is_final).
+        watermark = jobs_api.get_availability(client) if windows.get(DETAILS) else None
         reporter = reporter or Reporter(enabled=False)
+        reporter.counts = audit.counts  # requests, 429s and waits, live
         ctx = ExportContext(
             settings=settings,
             client=client,
@@ -241,11 +263,13 @@ def _run(
             now=now,
             watermark=watermark,
             on_rows=reporter.rows,
+            on_expected=reporter.expect,
+            on_conversations=reporter.conversations,
             aggregate_queries=plan.aggregate_queries,
             report_requests=plan.report_requests,
         )
         tasks = [(dataset, window) for dataset, ws in windows.items() for window in ws]
-        reporter.start(total=len(tasks) + 1)
+        reporter.start(len(tasks) + 1, conversations=bool(windows.get(DETAILS)))
         outcomes: list[PartitionOutcome] = []
         needs_queues = "conversation_aggregates" in windows
         if LOOKUPS in settings.export.datasets or needs_queues:
@@ -349,7 +373,7 @@ def _verify_and_commit(
     for r in results:  # details: the conversations table must also equal the API's own count
         if r.expected_conversations is not None and r.window is not None:
             api[("conversations", r.window.day)] = r.expected_conversations
-        summary.drift.extend(sorted({str(d) for d in r.drift}))
+        summary.drift.extend(_drift_entries(r.drift))
         if r.provisional and r.window is not None:
             summary.provisional.append(f"{r.dataset}:{r.window.day}")
         if r.without_attributes and r.window is not None:
@@ -361,8 +385,23 @@ def _verify_and_commit(
     _write_manifest(plan, summary, outcomes, results)
     if ctx.load.warehouse is not None:
         _finish_counts(summary, ctx.audit, ctx.now)
-        record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
+        with held(ctx.load.warehouse):
+            record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
     report.raise_for_mismatch()
+
+
+def _drift_entries(drift: list[Any]) -> list[dict[str, Any]]:
+    """Schema-drift findings as JSON objects (table, field_path, example), each once, in order."""
+    entries = {
+        orjson.dumps(e, option=orjson.OPT_SORT_KEYS): e
+        for e in (
+            dataclasses.asdict(d)
+            if dataclasses.is_dataclass(d) and not isinstance(d, type)
+            else {"field": str(d)}
+            for d in drift
+        )
+    }
+    return [entries[k] for k in sorted(entries)]
 
 
 def _tabulate(summary: RunSummary, outcomes: list[PartitionOutcome]) -> None:
@@ -398,7 +437,20 @@ def _write_manifest(
         for f in r.raw_files
     ]
     summary.checksums = {f["uri"]: f["sha256"] for f in file_list}
+    summary.manifest = plan.sink.write_manifest(summary.run_id, _manifest(summary, file_list)).uri
+    summary._manifest_files = file_list
+
+
+def _manifest(summary: RunSummary, file_list: list[dict[str, Any]]) -> dict[str, Any]:
     manifest = summary.to_dict() | {"files": file_list}
-    manifest.pop("checksums", None)
-    manifest.pop("presigned", None)
-    summary.manifest = plan.sink.write_manifest(summary.run_id, manifest).uri
+    for private in ("checksums", "presigned", "_manifest_files"):
+        manifest.pop(private, None)
+    return manifest
+
+
+def _seal_manifest(plan: Plan, summary: RunSummary) -> None:
+    """Rewrite the run's manifest with its final status, exit code, error and finish time, so a
+    finished run never reads "running" (only a run killed before it ended does)."""
+    if summary.manifest is None or summary._manifest_files is None:
+        return
+    plan.sink.write_manifest(summary.run_id, _manifest(summary, summary._manifest_files))

@@ -79,7 +79,8 @@ class Plan:
             return None
         from gcexport.sinks import open_warehouse
 
-        warehouse = open_warehouse(self.warehouse_url)
+        wait = parse_duration(self.settings.export.warehouse_lock_wait).total_seconds()
+        warehouse = open_warehouse(self.warehouse_url, lock_wait=wait)
         warehouse.check()
         return warehouse
 

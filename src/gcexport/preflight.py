@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,7 @@ import httpx
 
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings
-from gcexport.errors import GcExportError
+from gcexport.errors import DestinationError, GcExportError
 from gcexport.windows import Window, day_floor
 
 __all__ = ["CheckResult", "run_checks", "run_checks_command"]
@@ -48,37 +49,76 @@ def run_checks(
     clock: Clock | None = None,
     deep_report: Path | None = None,
 ) -> list[CheckResult]:
-    """Every check, in order; API checks are skipped when the token cannot be had.
+    """Every check, each reported, nothing written: missing credentials are a failed check (the
+    API checks then report why they did not run), not a stop; the warehouse is opened read-only.
 
     With `deep_report`, also the `check --deep` probes (`gcexport.probe`), reported there.
     """
-    from gcexport.plan import prepare
-
     clock = clock or SystemClock()
-    plan = prepare(
-        settings, request_start=None, request_end=None, clock=clock
-    )  # input errors: exit 2
-    results = [
-        CheckResult(
-            "region", True, f"{plan.connection.api_url} (login {plan.connection.login_url})"
+    _validate_inputs(settings)  # queries, KPIs, schedules, URLs: bad input, exit 2
+    results: list[CheckResult] = []
+    try:
+        connection = settings.genesys.connection()
+    except GcExportError as exc:
+        results.append(CheckResult("credentials", False, str(exc)))
+        results.append(CheckResult("credentials (token)", False, "not checked: no credentials"))
+        results.extend(_permission_checks(settings, None, clock))
+    else:
+        results.append(
+            CheckResult("region", True, f"{connection.api_url} (login {connection.login_url})")
         )
-    ]
-    client = plan.make_client(transport=transport, clock=clock, on_request=None)
+        results.extend(_api_checks(settings, connection, transport, clock, deep_report))
+    results.append(_probe("output " + settings.export.out, lambda: _writable(settings)))
+    warehouse_url = settings.export.warehouse_url()
+    if warehouse_url:
+        name = "warehouse " + warehouse_url.split("?")[0]
+        results.append(_probe(name, lambda: _warehouse(settings, warehouse_url)))
+    return results
+
+
+def _validate_inputs(settings: Settings) -> None:
+    from gcexport.plan import (
+        _check_kpis_and_schedules,
+        _presign,
+        _request_models,
+        validate_warehouse_url,
+    )
+
+    _request_models(settings)
+    _check_kpis_and_schedules(settings)
+    _presign(settings)
+    url = settings.export.warehouse_url()
+    if url:
+        validate_warehouse_url(url)
+
+
+def _api_checks(
+    settings: Settings,
+    connection: Any,
+    transport: httpx.BaseTransport | None,
+    clock: Clock,
+    deep_report: Path | None,
+) -> list[CheckResult]:
+    from gcexport.client import GenesysClient
+
+    client = GenesysClient(
+        api_url=connection.api_url,
+        login_url=connection.login_url,
+        client_id=connection.client_id,
+        client_secret=connection.client_secret,
+        transport=transport,
+        clock=clock,
+        requests_per_minute=settings.genesys.requests_per_minute,
+        timeout=settings.genesys.timeout_seconds,
+    )
     try:
         token = _probe("credentials (token)", lambda: _token(client))
-        results.append(token)
         if token.ok:
-            results.extend(_permission_checks(settings, client, clock))
-        if token.ok and deep_report is not None:
-            results.extend(_deep_checks(client, clock, deep_report))
+            deep = _deep_checks(client, clock, deep_report) if deep_report is not None else []
+            return [token, *_permission_checks(settings, client, clock), *deep]
+        return [token, *_permission_checks(settings, None, clock)]
     finally:
         client.close()
-    results.append(_probe("output " + settings.export.out, lambda: _writable(plan.sink)))
-    if plan.warehouse_url:
-        results.append(
-            _probe("warehouse " + plan.warehouse_url.split("?")[0], lambda: _warehouse(plan))
-        )
-    return results
 
 
 def _token(client: Any) -> str:
@@ -89,6 +129,7 @@ def _token(client: Any) -> str:
 
 
 def _permission_checks(settings: Settings, client: Any, clock: Clock) -> list[CheckResult]:
+    """One check per dataset; with no client (no token), each says it was not checked."""
     from gcexport.api import jobs
 
     yesterday = Window.for_day((day_floor(clock.now()) - timedelta(days=1)).date())
@@ -129,6 +170,8 @@ def _permission_checks(settings: Settings, client: Any, clock: Clock) -> list[Ch
     probes.update(agent_probes(client, interval))
     return [
         _probe(f"{name} ({permission})", action)
+        if client is not None
+        else CheckResult(f"{name} ({permission})", False, "not checked: no token")
         for name, (permission, action) in probes.items()
         if name in settings.export.datasets
     ]
@@ -157,15 +200,54 @@ def _get(client: Any, path: str) -> str:
     return f"{path.rsplit('/', 1)[-1]} HTTP {page.context.status}"
 
 
-def _writable(sink: Any) -> str:
+def _writable(settings: Settings) -> str:
+    """The output location can be written (a probe file, removed at once) and holds this format."""
+    from gcexport.sinks import open_file_sink
+
+    e = settings.export
+    sink = open_file_sink(
+        e.out, fmt=e.format, compression=e.compression, sse=e.sse, kms_key_id=e.kms_key_id
+    )
     sink.check_writable()
     return "writable"
 
 
-def _warehouse(plan: Any) -> str:
-    warehouse = plan.open_warehouse()
-    warehouse.close()
-    return "connected; can create and write tables"
+def _warehouse(settings: Settings, url: str) -> str:
+    """DuckDB: opened read-only and briefly (a file that does not exist yet is not created);
+    other warehouses: connected and checked."""
+    if url.split("://", 1)[0].lower() != "duckdb":
+        from gcexport.sinks import open_warehouse
+
+        warehouse = open_warehouse(url)
+        try:
+            warehouse.check()
+        finally:
+            warehouse.close()
+        return "connected; can create and write tables"
+    return _duckdb_read_only(Path(url.split("://", 1)[1].split("?", 1)[0]).expanduser())
+
+
+def _duckdb_read_only(path: Path) -> str:
+    import duckdb
+
+    from gcexport.sinks.duckdb_warehouse import lock_holder
+
+    if not path.exists():
+        folder = next((p for p in path.parents if p.exists()), Path("."))
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise DestinationError(
+                f"DuckDB database {path} cannot be created: {folder} is read-only"
+            )
+        return "does not exist yet; the first export creates it"
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = con.execute("select count(*) from duckdb_tables()").fetchone()
+    except duckdb.Error as exc:
+        holder = lock_holder(exc)
+        if holder is not None:
+            raise DestinationError(f"DuckDB database {path} is in use by {holder}") from None
+        raise DestinationError(f"cannot read DuckDB database {path}: {exc}") from None
+    return f"readable; {tables[0] if tables else 0} tables (opened read-only)"
 
 
 def run_checks_command(settings: Settings, *, deep_report: Path | None = None) -> int:

@@ -1,34 +1,56 @@
-"""Progress bars for long work (windows, rows, requests, waits) and the end-of-run summary table.
+"""Progress for long work (conversations or days, requests, 429s, waits, ETA) and the end summary.
 
 Everything goes to stderr, so `--json` output on stdout stays machine-readable.
 
 Example::
 
-    with Reporter(enabled=True, counts=audit.counts) as reporter:
-        reporter.start(total=12)
-        reporter.rows(100); reporter.task_done()
+    with Reporter(enabled=True) as reporter:
+        reporter.counts = audit.counts          # requests, 429s and waits, live
+        reporter.start(12, conversations=True)
+        reporter.expect(1500); reporter.conversations(100); reporter.task_done()
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-__all__ = ["Reporter", "render_summary"]
+__all__ = ["Reporter", "render_summary", "summary_lines"]
 
 
 class Reporter:
-    """A rich progress display fed from worker threads; a no-op when disabled."""
+    """A rich progress display fed from worker threads; a no-op when disabled.
 
-    def __init__(self, *, enabled: bool, counts: Mapping[str, Any] | None = None) -> None:
+    The bar counts conversations when details are in the run (the API's own count of each day,
+    learnt as the day starts), else days; requests, 429s and waits are read live from `counts`
+    (the run's audit counters, handed over by the pipeline once the run starts).
+    """
+
+    def __init__(
+        self,
+        *,
+        enabled: bool,
+        counts: Mapping[str, Any] | None = None,
+        console: Console | None = None,
+    ) -> None:
         self.enabled = enabled
-        self.counts = counts or {}
+        self.counts: Mapping[str, Any] = counts if counts is not None else {}
+        self._console = console
         self._rows = 0
+        self._days = (0, 0)  # done, total
+        self._conversations: tuple[int, int] | None = None  # done, expected (details only)
         self._lock = threading.Lock()
         self._progress: Progress | None = None
         self._task: Any = None
@@ -37,11 +59,11 @@ class Reporter:
         if self.enabled:
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=16),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[detail]}"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
+                TimeRemainingColumn(compact=True),
+                console=self._console or Console(stderr=True),
                 transient=False,
             )
             self._progress.start()
@@ -52,9 +74,32 @@ class Reporter:
             self._refresh()
             self._progress.stop()
 
-    def start(self, total: int, description: str = "windows") -> None:
+    def start(self, total: int, *, conversations: bool = False) -> None:
+        """`total` days (snapshots included); with `conversations`, the bar counts those."""
+        with self._lock:
+            self._days = (0, total)
+            self._conversations = (0, 0) if conversations else None
         if self._progress is not None:
-            self._task = self._progress.add_task(description, total=total, detail="")
+            description = "conversations" if conversations else "days"
+            self._task = self._progress.add_task(
+                description, total=None if conversations else total, detail=""
+            )
+        self._refresh()
+
+    def expect(self, conversations: int) -> None:
+        """A day's count of conversations became known."""
+        with self._lock:
+            if self._conversations is not None:
+                done, total = self._conversations
+                self._conversations = (done, total + conversations)
+        self._refresh()
+
+    def conversations(self, count: int) -> None:
+        with self._lock:
+            if self._conversations is not None:
+                done, total = self._conversations
+                self._conversations = (done + count, max(total, done + count))
+        self._refresh()
 
     def rows(self, count: int) -> None:
         with self._lock:
@@ -62,18 +107,33 @@ class Reporter:
         self._refresh()
 
     def task_done(self) -> None:
-        if self._progress is not None and self._task is not None:
-            self._progress.advance(self._task)
+        with self._lock:
+            done, total = self._days
+            self._days = (done + 1, total)
         self._refresh()
+
+    def line(self) -> str:
+        """The live detail: days, requests, 429s and waits (also what tests read)."""
+        with self._lock:
+            done, total = self._days
+        return (
+            f"days {done}/{total} · {int(self.counts.get('requests', 0)):,} req · "
+            f"{int(self.counts.get('rate_limited', 0))}×429 · "
+            f"waited {float(self.counts.get('waited_s', 0.0)):.0f}s"
+        )
 
     def _refresh(self) -> None:
         if self._progress is None or self._task is None:
             return
-        detail = (
-            f"{self._rows:,} rows · {self.counts.get('requests', 0):,} requests · "
-            f"{self.counts.get('rate_limited', 0)} × 429 · waited {self.counts.get('waited_s', 0.0):.1f}s"
-        )
-        self._progress.update(self._task, detail=detail)
+        with self._lock:
+            conversations, days = self._conversations, self._days
+        if conversations is not None:
+            done, expected = conversations
+            self._progress.update(
+                self._task, completed=done, total=expected or None, detail=self.line()
+            )
+        else:
+            self._progress.update(self._task, completed=days[0], detail=self.line())
 
 
 def render_summary(summary: Mapping[str, Any], console: Console | None = None) -> None:
@@ -92,14 +152,57 @@ def render_summary(summary: Mapping[str, Any], console: Console | None = None) -
             "-" if wh is None else f"{wh:,}",
         )
     console.print(table)
-    console.print(
+    for line in summary_lines(summary):
+        console.print(line, highlight=False, markup=False)
+
+
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The headline under the table: counts, parity, duration and throughput, where the output
+    went, and which days are still provisional (rich wraps each at the console's width)."""
+    lines = [
         f"requests {summary.get('requests', 0):,} · 429s {summary.get('rate_limited', 0)} · "
         f"waited {summary.get('waited_s', 0.0):.1f}s · files {summary.get('files', 0)} · "
-        f"parity {'OK' if summary.get('parity_ok') else 'FAILED'} · "
+        f"parity {_parity(summary)} · "
         f"provisional partitions {len(summary.get('provisional', []))}"
-    )
+    ]
+    seconds = _duration(summary)
+    if seconds is not None:
+        tables = summary.get("tables", {})
+        unit, count = (
+            ("conversations", tables["conversations"]["api_rows"])
+            if ("conversations" in tables)
+            else ("rows", sum(row["api_rows"] for row in tables.values()))
+        )
+        rate = f" ({count / seconds:,.0f}/s)" if seconds > 0 and count else ""
+        lines.append(f"took {seconds:.1f}s · {count:,} {unit}{rate}")
+    where = [f"output {summary['out']}" if summary.get("out") else ""]
+    where += [f"warehouse {summary['warehouse']}" if summary.get("warehouse") else ""]
+    where += [f"manifest {summary['manifest']}" if summary.get("manifest") else ""]
+    if any(where):
+        lines.append(" · ".join(w for w in where if w))
+    provisional = summary.get("provisional", [])
+    if provisional:
+        lines.append("provisional (exported again next run): " + ", ".join(provisional))
     if summary.get("without_attributes"):
-        console.print(
+        lines.append(
             "read without participant attributes (due again until a details job serves them): "
             + ", ".join(summary["without_attributes"])
         )
+    return lines
+
+
+def _duration(summary: Mapping[str, Any]) -> float | None:
+    try:
+        start = datetime.fromisoformat(str(summary.get("started_at")))
+        end = datetime.fromisoformat(str(summary.get("finished_at")))
+    except ValueError:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def _parity(summary: Mapping[str, Any]) -> str:
+    """OK, FAILED only when the check ran and failed, else "not checked" (a run that failed
+    before its parity check must not read like exit 3)."""
+    if summary.get("parity_ok"):
+        return "OK"
+    return "FAILED" if summary.get("status") == "parity_failed" else "not checked"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -37,10 +36,8 @@ def run_export_command(
 ) -> int:
     """Run an export for the CLI; print the summary; POST the webhook; return the exit code."""
     holder: dict[str, RunSummary] = {}
-    counts: dict[str, Any] = {}
-    reporter = Reporter(
-        enabled=not quiet and not json_output and sys.stderr.isatty(), counts=counts
-    )
+    # the pipeline hands the reporter the run's live audit counters (requests, 429s, waits)
+    reporter = Reporter(enabled=not quiet and not json_output and sys.stderr.isatty())
     error: GcExportError | None = None
     try:
         with reporter:

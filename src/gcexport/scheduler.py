@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import threading
@@ -19,29 +20,21 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from gcexport.clock import Clock, SystemClock
-from gcexport.config import ScheduleSpec, Settings
+from gcexport.config import DATASETS, ScheduleSpec, Settings
 from gcexport.errors import ConfigError, GcExportError, LockedError
 from gcexport.state import StateStore
 
-__all__ = ["Scheduler", "run_scheduler"]
+__all__ = ["Scheduler", "run_scheduler", "validate_schedules"]
 
 
 class Scheduler:
     """Due-time bookkeeping for every schedule; `tick` runs what is due."""
 
     def __init__(self, settings: Settings, *, clock: Clock, run: Any = None) -> None:
-        if not settings.schedules:
-            raise ConfigError(
-                "The config has no [[schedules]]; add one with a name and a cron expression."
-            )
-        for spec in settings.schedules:
-            if not croniter.is_valid(spec.cron):
-                raise ConfigError(
-                    f"Schedule {spec.name!r} has an invalid cron expression {spec.cron!r}."
-                )
+        validate_schedules(settings, clock.now())
         self.settings, self.clock = settings, clock
         self.store = StateStore(Path(settings.export.state_dir))
         self.path = self.store.directory / "schedule.json"
@@ -73,13 +66,26 @@ class Scheduler:
         nexts = [croniter(s.cron, now).get_next(datetime) for s in self.settings.schedules]
         return max(1.0, (min(nexts) - now).total_seconds())
 
-    def tick(self) -> list[tuple[str, int]]:
-        """Run every due schedule once; returns (name, exit code) for each run."""
+    def next_runs(self, now: datetime) -> list[tuple[str, datetime]]:
+        """When each schedule runs next, soonest first."""
+        nexts = [
+            (s.name, croniter(s.cron, now).get_next(datetime)) for s in self.settings.schedules
+        ]
+        return sorted(nexts, key=lambda item: item[1])
+
+    def tick(self, *, say: Any = None) -> list[tuple[str, int]]:
+        """Run every due schedule once; returns (name, exit code) for each run. `say` (if given)
+        hears one line per schedule: that it starts, or when it runs next."""
         ran = []
         for spec in self.settings.schedules:
             now = self.clock.now()
             if not self.due(spec, now):
+                if say is not None:
+                    upcoming = croniter(spec.cron, now).get_next(datetime)
+                    say(f"{spec.name} is not due; next run {upcoming.isoformat()}")
                 continue
+            if say is not None:
+                say(f"{spec.name} is due; running {', '.join(spec.datasets)}")
             try:
                 with self.store.lock(f"schedule-{spec.name}.lock"):
                     code = self._run(spec)
@@ -104,8 +110,47 @@ class Scheduler:
             return exc.exit_code
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def validate_schedules(settings: Settings, now: datetime) -> None:
+    """Every schedule checked before any runs: ConfigError (exit 2) on the first problem."""
+    if not settings.schedules:
+        raise ConfigError(
+            "The config has no [[schedules]]; add one with a name and a cron expression."
+        )
+    seen: set[str] = set()
+    for spec in settings.schedules:
+        if not SAFE_NAME.fullmatch(spec.name):
+            raise ConfigError(
+                f"Schedule name {spec.name!r} is not a safe file name: use up to 64 letters, "
+                "digits, '.', '_' or '-', starting with a letter or digit."
+            )
+        if spec.name in seen:
+            raise ConfigError(f"Two schedules are named {spec.name!r}; names must be unique.")
+        seen.add(spec.name)
+        if not croniter.is_valid(spec.cron):
+            raise ConfigError(
+                f"Schedule {spec.name!r} has an invalid cron expression {spec.cron!r}."
+            )
+        try:
+            croniter(spec.cron, now).get_next(datetime)
+        except CroniterBadDateError:
+            raise ConfigError(
+                f"Schedule {spec.name!r} has a cron expression {spec.cron!r} that never fires."
+            ) from None
+        unknown = [d for d in spec.datasets if d not in DATASETS]
+        if unknown or not spec.datasets:
+            raise ConfigError(
+                f"Schedule {spec.name!r} names "
+                + (f"an unknown dataset {unknown[0]!r}" if unknown else "no dataset")
+                + f"; valid: {', '.join(DATASETS)}."
+            )
+
+
 def run_scheduler(settings: Settings, *, once: bool = False, clock: Clock | None = None) -> int:
-    """Loop until SIGTERM/Ctrl-C (or one pass with `once`)."""
+    """Loop until SIGTERM/Ctrl-C (or one pass with `once`, returning the worst run's exit code:
+    the highest, 0 when every run succeeded or none was due)."""
     scheduler = Scheduler(settings, clock=clock or SystemClock())
     stop = threading.Event()
 
@@ -118,17 +163,21 @@ def run_scheduler(settings: Settings, *, once: bool = False, clock: Clock | None
         file=sys.stderr,
         flush=True,
     )
+    worst = 0
     try:
         while not stop.is_set():
-            for name, code in scheduler.tick():
-                print(
-                    f"gcexport schedule: {name} finished with exit code {code}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            for name, code in scheduler.tick(say=_say if once else None):
+                _say(f"{name} finished with exit code {code}")
+                worst = max(worst, code)
             if once:
                 break
+            name, upcoming = scheduler.next_runs(scheduler.clock.now())[0]
+            _say(f"next run: {name} at {upcoming.isoformat()}")
             stop.wait(scheduler.seconds_until_next(scheduler.clock.now()))
     except KeyboardInterrupt:
         pass
-    return 0
+    return worst
+
+
+def _say(line: str) -> None:
+    print(f"gcexport schedule: {line}", file=sys.stderr, flush=True)

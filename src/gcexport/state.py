@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gcexport.errors import DestinationError, LockedError, StateError
-from gcexport.windows import UTC, Window
+from gcexport.windows import DAY, UTC, Window, incremental_days
 
 __all__ = ["DatasetState", "JobRecord", "State", "StateStore"]
 
@@ -31,6 +31,11 @@ STATE_FILE = "state.json"
 LOCK_FILE = "run.lock"
 VERSION = 1
 T = TypeVar("T")
+EARLIEST = date(2000, 1, 1)  # no Genesys Cloud analytics exist before this
+
+
+def _where(day: date, today: date) -> str:
+    return "in the future" if day > today else f"before {EARLIEST}"
 
 
 @dataclass
@@ -43,22 +48,90 @@ class JobRecord:
 
 @dataclass
 class DatasetState:
-    """What one dataset has exported so far."""
+    """What one dataset has exported so far.
+
+    The mark (`final_through`) is midnight of the first day that is not yet final: every day from
+    where the history starts up to the mark is final. Days that became final out of order wait in
+    `final_days` until the days before them are final too, so the mark advances over the contiguous
+    run of final days whatever order they finish in, and a day that failed holds it back (and stays
+    due) until it succeeds.
+    """
 
     final_through: datetime | None = None  # every day before this is final
     provisional: set[date] = field(default_factory=set)
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # window key -> job
     last_run: str | None = None
+    final_days: set[date] = field(default_factory=set)  # final days at or after the mark
+
+    def start_at(self, day: date) -> None:
+        """Start the history at `day` when it has none yet (a first run's first day)."""
+        if self.final_through is None:
+            self.final_through = Window.for_day(day).start
+            self._advance()
 
     def record_day(self, window: Window, *, final: bool) -> None:
         """Remember that `window` was exported, final or still provisional."""
+        day = window.day
         if final:
-            self.provisional.discard(window.day)
-            if self.final_through is None or window.start <= self.final_through:
-                self.final_through = max(self.final_through or window.end, window.end)
+            self.provisional.discard(day)
+            if self.final_through is None or window.start >= self.final_through:
+                self.final_days.add(day)
+            self._advance()
         else:
-            self.provisional.add(window.day)
+            self.provisional.add(day)
+            self.final_days.discard(day)
         self.jobs.pop(window.key, None)
+
+    def _advance(self) -> None:
+        """Move the mark over the contiguous final days that start at it."""
+        if self.final_through is None:
+            return
+        while self.final_through.date() in self.final_days:
+            self.final_days.discard(self.final_through.date())
+            self.final_through += DAY
+        self.final_days = {d for d in self.final_days if d > self.final_through.date()}
+
+    def problem(self, now: datetime) -> str | None:
+        """Why these dates could not have been written by a run before `now` (None if they could)."""
+        today = now.astimezone(UTC).date()
+        mark = self.final_through
+        if mark is not None:
+            if not EARLIEST <= mark.date() <= today + DAY:
+                return f"final_through {mark.date()} is {_where(mark.date(), today)}"
+            if mark != Window.for_day(mark.astimezone(UTC).date()).start:
+                return f"final_through {mark.isoformat()} is not midnight UTC"
+        for label, days in (("provisional", self.provisional), ("final_days", self.final_days)):
+            for day in sorted(days):
+                if not EARLIEST <= day <= today:
+                    return f"{label} day {day} is {_where(day, today)}"
+        return None
+
+    def reset_from(self, day: date) -> None:
+        """Forget everything from `day` on: those days are due again on the next run."""
+        start = Window.for_day(day).start
+        if self.final_through is not None and self.final_through > start:
+            self.final_through = start
+        self.final_days = {d for d in self.final_days if d < day}
+        self.provisional = {d for d in self.provisional if d < day}
+        self.jobs = {k: j for k, j in self.jobs.items() if Window.parse(k).day < day}
+
+    def is_final(self, day: date) -> bool:
+        mark = self.final_through
+        below = mark is not None and day < mark.date()
+        return (below and day not in self.provisional) or day in self.final_days
+
+    def due(self, *, now: datetime, lookback: timedelta, first_start: datetime) -> list[Window]:
+        """The days an incremental run exports: from the mark minus the look-back (or
+        `first_start` when there is no history) through today, every provisional day, and
+        none of the days that already became final after the mark."""
+        return incremental_days(
+            now=now,
+            final_through=self.final_through,
+            provisional=self.provisional,
+            lookback=lookback,
+            first_start=first_start,
+            final_days=self.final_days,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +142,7 @@ class DatasetState:
                 for k, j in sorted(self.jobs.items())
             },
             "last_run": self.last_run,
+            "final_days": sorted(d.isoformat() for d in self.final_days),
         }
 
     @classmethod
@@ -82,6 +156,7 @@ class DatasetState:
                 for k, v in data.get("jobs", {}).items()
             },
             last_run=data.get("last_run"),
+            final_days={date.fromisoformat(d) for d in data.get("final_days", [])},
         )
 
 
@@ -93,6 +168,14 @@ class State:
 
     def dataset(self, name: str) -> DatasetState:
         return self.datasets.setdefault(name, DatasetState())
+
+    def problem(self, now: datetime) -> str | None:
+        """Why this state could not have been written by a run before `now` (None when it could)."""
+        for name, ds in sorted(self.datasets.items()):
+            problem = ds.problem(now)
+            if problem is not None:
+                return f"{name} {problem}"
+        return None
 
 
 class StateStore:
@@ -116,11 +199,20 @@ class StateStore:
                 f"State directory {str(self.directory)!r} is not writable: {exc.strerror}."
             ) from None
 
-    def load(self) -> State:
-        """Read the state file (an empty State when there is none)."""
+    def load(self, *, now: datetime | None = None) -> State:
+        """Read the state file (an empty State when there is none); with `now`, also reject
+        dates no run could have written by then (StateError, exit 2)."""
         with self._mutex:
-            self._state = self._read()
-            return self._state
+            state = self._read()
+            if now is not None:
+                problem = state.problem(now)
+                if problem is not None:
+                    raise StateError(
+                        f"State file {str(self.path)!r} is not valid: {problem}; "
+                        "`gcexport state reset` starts over."
+                    )
+            self._state = state
+            return state
 
     def _read(self) -> State:
         if not self.path.exists():
@@ -130,7 +222,7 @@ class StateStore:
             if data.get("version") != VERSION:
                 raise ValueError(f"unknown version {data.get('version')!r}")
             sets = {k: DatasetState.from_json(v) for k, v in data["datasets"].items()}
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise StateError(
                 f"State file {str(self.path)!r} is corrupt ({exc}); move it away to start afresh."
             ) from None

@@ -97,13 +97,16 @@ def incremental_days(
     provisional: Iterable[date],
     lookback: timedelta,
     first_start: datetime,
+    final_days: Iterable[date] = (),
 ) -> list[Window]:
     """The days an incremental run exports.
 
     From the saved high-water mark (or `first_start` on a first run) minus the look-back for late
-    changes, through the day that contains `now`, plus every day still marked provisional.
+    changes, through the day that contains `now`, plus every day still marked provisional, less
+    the `final_days` (days after the mark that are already final).
     """
     begin = (final_through - lookback) if final_through else first_start
     days = {w.day for w in plan_days(min(begin, now), now + timedelta(microseconds=1))}
+    days.difference_update(final_days)
     days.update(d for d in provisional if Window.for_day(d).start <= now)
     return [Window.for_day(d) for d in sorted(days)]

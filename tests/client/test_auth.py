@@ -11,7 +11,7 @@ import pytest
 
 from gcexport.client import RetryPolicy
 from gcexport.clock import FakeClock
-from gcexport.errors import AuthError
+from gcexport.errors import AuthError, UnreachableError
 
 
 def entities(request: httpx.Request) -> httpx.Response:
@@ -109,9 +109,9 @@ def test_unreachable_login_host_names_it(make_client: Any, secret: str) -> None:
 
     client, fake = make_client(entities, retry=RetryPolicy(max_attempts=2, backoff_base=0.1))
     fake.login = refuse
-    with pytest.raises(AuthError) as caught:
+    with pytest.raises(UnreachableError) as caught:  # an unknown host is not retried (#20)
         client.request("GET", "/api/v2/users")
-    assert [r.url.path for r in fake.seen] == ["/oauth/token", "/oauth/token"]
+    assert [r.url.path for r in fake.seen] == ["/oauth/token"]
     assert "login.mypurecloud.ie" in str(caught.value)
     assert "GENESYS_REGION" in str(caught.value)
     assert secret not in str(caught.value)

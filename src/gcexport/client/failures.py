@@ -9,6 +9,8 @@ Example::
 
 from __future__ import annotations
 
+import socket
+import ssl
 from typing import Any
 
 import httpx
@@ -22,6 +24,7 @@ from gcexport.errors import (
     RateLimitedError,
     ServerError,
     TransientError,
+    UnreachableError,
 )
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "network_error",
     "parse_seconds",
     "token_error",
+    "unreachable",
 ]
 
 CORRELATION_HEADER = "inin-correlation-id"  # REFERENCE.md §2 (header names are case-insensitive)
@@ -120,6 +124,47 @@ def token_error(response: httpx.Response, *, login_host: str) -> AuthError:
         correlation_id=response.headers.get(CORRELATION_HEADER),
         endpoint="/oauth/token",
     )
+
+
+def unreachable(exc: httpx.TransportError, *, request: httpx.Request) -> UnreachableError | None:
+    """Connection refused, an unknown host or a TLS failure: retrying cannot help, so the run
+    stops at once with one sentence naming the host (None for anything worth retrying)."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    reason = _unreachable_reason(exc)
+    if reason is None:
+        return None
+    host = request.url.host + (f":{request.url.port}" if request.url.port else "")
+    return UnreachableError(
+        f"Cannot reach {host}: {reason} — check GENESYS_REGION / GENESYS_API_URL / "
+        "GENESYS_LOGIN_URL and the network."
+    )
+
+
+def _unreachable_reason(exc: BaseException) -> str | None:
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, ssl.SSLError):
+            return f"TLS failed ({getattr(node, 'reason', None) or node})"
+        if isinstance(node, socket.gaierror):
+            return "unknown host (DNS lookup failed)"
+        if isinstance(node, ConnectionRefusedError):
+            return "connection refused"
+        node = node.__cause__ or node.__context__
+    text = str(exc).lower()
+    for needle, reason in (
+        ("connection refused", "connection refused"),
+        ("name or service not known", "unknown host (DNS lookup failed)"),
+        ("nodename nor servname", "unknown host (DNS lookup failed)"),
+        ("name resolution", "unknown host (DNS lookup failed)"),
+        ("certificate verify failed", "TLS failed (certificate verify failed)"),
+        ("[ssl", "TLS failed"),
+    ):
+        if needle in text:
+            return reason
+    return None
 
 
 def network_error(exc: httpx.TransportError, *, request: httpx.Request) -> NetworkError:

@@ -25,6 +25,7 @@ from gcexport.client.failures import (
     error_for_response,
     exhausted,
     network_error,
+    unreachable,
 )
 from gcexport.client.records import RETRYABLE_STATUSES, RequestRecord, RetryPolicy
 from gcexport.clock import Clock
@@ -110,6 +111,12 @@ class RetryTransport(httpx.BaseTransport):
             response.request = request
             response.read()
         except httpx.TransportError as exc:
+            fatal = unreachable(exc, request=request)
+            if fatal is not None:
+                self._record(
+                    request, endpoint, attempt, waited, budget_wait, started, None, str(fatal)
+                )
+                raise fatal from None
             error = network_error(exc, request=request)
             self._record(request, endpoint, attempt, waited, budget_wait, started, None, str(error))
             return None, error

@@ -151,4 +151,11 @@ def _drift(text: Any) -> tuple[str, ...]:
     if not text:
         return ()
     items = orjson.loads(text)
-    return tuple(str(item) for item in items) if isinstance(items, list) else (str(items),)
+    return tuple(_drift_text(item) for item in items) if isinstance(items, list) else (str(items),)
+
+
+def _drift_text(item: Any) -> str:
+    """A drift entry (a JSON object since #20; a string before) as `table.field_path`."""
+    if isinstance(item, dict) and "field_path" in item:
+        return f"{item.get('table')}.{item['field_path']}"
+    return str(item)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -18,11 +21,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from gcexport.errors import ConfigError, DestinationError, SinkError
+from gcexport.errors import ConfigError, DestinationError, LockedError, SinkError
 from gcexport.sinks.formats import conform
 from gcexport.sinks.warehouse import PARTITION_COLUMN, quote_ident
 
-__all__ = ["DuckDBWarehouse"]
+__all__ = ["DuckDBWarehouse", "lock_holder"]
 
 log = logging.getLogger(__name__)
 
@@ -36,34 +39,98 @@ MEMORY_LIMIT = "48MB"
 # one lane 5.6 s; two lanes 3.6 s wall with 2 x 48 MB, 3.65 s and +3% CPU with 2 x 40 MB, which
 # peaks 15 MB lower.
 LANE_MEMORY_MB = 40
+DEFAULT_LOCK_WAIT = 60.0  # seconds an export waits for another process's lock on the file
+LOCK_POLL_SECONDS = 0.5
 
 
 class DuckDBWarehouse:
     """A DuckDB database file (or `:memory:`)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, lock_wait: float = DEFAULT_LOCK_WAIT) -> None:
         self.path = path if path == ":memory:" else str(Path(path).expanduser())
-        try:
-            if self.path != ":memory:":
+        self.lock_wait = lock_wait
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._holds = 0
+        self._hold_lock = threading.Lock()
+        self._open()
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, opened again on demand after `release()`."""
+        if self._conn is None:
+            self._open()
+        assert self._conn is not None
+        return self._conn
+
+    @_con.setter
+    def _con(self, value: duckdb.DuckDBPyConnection) -> None:
+        self._conn = value
+
+    def _open(self) -> None:
+        """Connect, waiting up to `lock_wait` seconds while another process holds the file."""
+        if self.path != ":memory:":
+            try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            # Bounded memory: DuckDB spills to disk past the limit instead of growing with the
-            # volume loaded (its default is 80% of RAM, and loads would keep pages cached). One
-            # thread: loads run beside the other days' transforms, and a second DuckDB thread
-            # cost more CPU than it saved wall time (measured: 2 x 50,000 conversations, export
-            # CPU 19.5 / 19.0 s with two threads, 16.9 / 17.2 s with one).
-            self._con = duckdb.connect(
-                self.path, config={"memory_limit": MEMORY_LIMIT, "threads": 1}
-            )
-        except (duckdb.Error, OSError) as exc:
-            raise DestinationError(f"cannot open DuckDB database {self.path}: {exc}") from exc
+            except OSError as exc:
+                raise DestinationError(f"cannot open DuckDB database {self.path}: {exc}") from exc
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                # Bounded memory: DuckDB spills to disk past the limit instead of growing with
+                # the volume loaded (its default is 80% of RAM). One thread: loads run beside
+                # the other days' transforms, and a second DuckDB thread cost more CPU than it
+                # saved wall time (measured: 2 x 50,000 conversations, export CPU 19.5 / 19.0 s
+                # with two threads, 16.9 / 17.2 s with one).
+                self._conn = duckdb.connect(
+                    self.path, config={"memory_limit": MEMORY_LIMIT, "threads": 1}
+                )
+                return
+            except (duckdb.Error, OSError) as exc:
+                holder = lock_holder(exc)
+                if holder is None:
+                    raise DestinationError(
+                        f"cannot open DuckDB database {self.path}: {exc}"
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise LockedError(
+                        f"DuckDB database {self.path} is in use by {holder}; waited "
+                        f"{self.lock_wait:.0f}s — close that session or raise "
+                        "export.warehouse_lock_wait."
+                    ) from None
+                time.sleep(LOCK_POLL_SECONDS)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the database file open (and locked) for the work inside; the last holder to
+        leave closes it, so other processes (an analyst, `gcexport report`) can open it between
+        loads."""
+        with self._hold_lock:
+            if self._conn is None:
+                self._open()
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._hold_lock:
+                self._holds -= 1
+                if self._holds == 0 and self._conn is not None and self.path != ":memory:":
+                    self._conn.close()
+                    self._conn = None
+
+    def release(self) -> None:
+        """Close the file until the next `held()` (nothing happens for `:memory:`)."""
+        with self._hold_lock:
+            if self._holds == 0 and self._conn is not None and self.path != ":memory:":
+                self._conn.close()
+                self._conn = None
 
     @classmethod
-    def from_url(cls, url: str) -> DuckDBWarehouse:
+    def from_url(cls, url: str, *, lock_wait: float = DEFAULT_LOCK_WAIT) -> DuckDBWarehouse:
         # duckdb:///abs/file.duckdb -> /abs/file.duckdb; duckdb://rel/file.duckdb -> rel/file.duckdb
         path = url.split("://", 1)[1].split("?", 1)[0]
         if not path or path == "/":
             raise ConfigError("DuckDB URL needs a file: duckdb:///path/to/file.duckdb")
-        return cls(path)
+        return cls(path, lock_wait=lock_wait)
 
     def __repr__(self) -> str:
         return f"DuckDBWarehouse({self.path!r})"
@@ -218,7 +285,7 @@ class DuckDBWarehouse:
             self._sql("memory limit", f"SET memory_limit = '{LANE_MEMORY_MB * count}MB'")
             for _ in range(count):
                 lane = object.__new__(type(self))
-                lane.path, lane._con = self.path, self._con.cursor()
+                lane.path, lane._conn = self.path, self._con.cursor()
                 handles.append(lane)
             yield handles
         finally:
@@ -232,7 +299,22 @@ class DuckDBWarehouse:
             self._create(table, schema)
 
     def close(self) -> None:
-        self._con.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def lock_holder(exc: BaseException) -> str | None:
+    """Who holds the DuckDB file, from DuckDB's lock error ("Conflicting lock is held in
+    /usr/bin/python3 (PID 4242) by user ana"); None when `exc` is not a lock conflict."""
+    text = str(exc)
+    if "lock" not in text.lower():
+        return None
+    match = re.search(r"held in (.+?) \(PID (\d+)\)(?: by user (\S+))?", text)
+    if match is None:
+        return "another process"
+    program, pid, user = match.groups()
+    return f"PID {pid} ({Path(program).name}{', user ' + user.rstrip('.') if user else ''})"
 
 
 class _ChunkStream:

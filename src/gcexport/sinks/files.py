@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,7 +33,7 @@ from gcexport.sinks.formats import (
     count_file_rows,
     digest_file,
 )
-from gcexport.sinks.storage import LocalStorage, Storage
+from gcexport.sinks.storage import MARKER, LocalStorage, Storage
 
 __all__ = ["FileRecord", "FileSink", "PartitionResult", "PartitionWriter", "open_file_sink"]
 
@@ -77,7 +78,7 @@ class PartitionWriter:
     def __init__(self, sink: FileSink, table: str, partition_date: date, run_id: str) -> None:
         self._sink, self.table, self.partition_date = sink, table, partition_date
         self._tag = f"{run_id}-{secrets.token_hex(3)}"
-        sink.storage.ensure_marker()
+        sink.ensure_marker()
         self._dir = sink.storage.staging_dir(self._tag)
         self._current: TableFileWriter | None = None
         self._records: list[tuple[str, int, int, str]] = []
@@ -192,13 +193,46 @@ class FileSink:
         check_format(fmt, compression)
         self.storage, self.fmt, self.compression = storage, fmt, compression
         self.rows_per_file = rows_per_file
+        self._stamped = False
+        self._stamp_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FileSink({self.storage!r}, fmt={self.fmt!r})"
 
     def check_writable(self) -> None:
-        """DestinationError (one sentence) unless files can be written here; leaves nothing behind."""
+        """DestinationError (one sentence) unless files can be written here — in this format
+        (one output location holds one format); leaves nothing behind."""
         self.storage.check_writable()
+        held = self.held_format()
+        if held is not None and held != self.fmt:
+            raise DestinationError(
+                f"{self.storage.uri('')} holds {held} files; one output location holds one "
+                f"format, so export {self.fmt} to another --out (or keep --format {held})."
+            )
+
+    def held_format(self) -> str | None:
+        """The format this location's marker records (None: a new location, or an old marker)."""
+        data = self.storage.read_bytes(MARKER)
+        try:
+            marker = orjson.loads(data) if data else {}
+        except orjson.JSONDecodeError:
+            return None
+        held = marker.get("format") if isinstance(marker, dict) else None
+        return held if isinstance(held, str) else None
+
+    def ensure_marker(self) -> None:
+        """Mark the location as gcexport's, recording its format, once per sink."""
+        with self._stamp_lock:
+            if self._stamped:
+                return
+            self.storage.ensure_marker()
+            if self.held_format() is None:
+                data = self.storage.read_bytes(MARKER) or b"{}"
+                marker = orjson.loads(data) | {"format": self.fmt}
+                self.storage.put_bytes(
+                    MARKER, orjson.dumps(marker, option=orjson.OPT_SORT_KEYS), "application/json"
+                )
+            self._stamped = True
 
     def open_partition(self, table: str, partition_date: date, *, run_id: str) -> PartitionWriter:
         return PartitionWriter(self, table, partition_date, run_id)
@@ -249,7 +283,7 @@ class FileSink:
                     count += 1
             digest = digest_file(path)
             relpath = f"_raw/{partition_dir(dataset, partition_date)}/{run_id}.jsonl.gz"
-            self.storage.ensure_marker()
+            self.ensure_marker()
             uri = self.storage.put_file(relpath, path, "application/gzip")
         return FileRecord(uri, count, digest.bytes, digest.sha256)
 
@@ -265,7 +299,7 @@ class FileSink:
         """Write one whole file (e.g. the HTML report) atomically."""
         import hashlib
 
-        self.storage.ensure_marker()
+        self.ensure_marker()
         uri = self.storage.put_bytes(relpath.lstrip("/"), data, content_type)
         return FileRecord(uri, 0, len(data), hashlib.sha256(data).hexdigest())
 

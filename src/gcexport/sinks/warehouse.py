@@ -50,13 +50,20 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def open_warehouse(url: str) -> Warehouse:
-    """`duckdb:///path/file.duckdb` or `snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=W&role=R`."""
+def open_warehouse(url: str, *, lock_wait: float | None = None) -> Warehouse:
+    """`duckdb:///path/file.duckdb` or `snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=W&role=R`.
+
+    `lock_wait`: seconds to wait for another process's lock on a DuckDB file (its default else).
+    """
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme == "duckdb":
         from gcexport.sinks.duckdb_warehouse import DuckDBWarehouse
 
-        duck: Warehouse = DuckDBWarehouse.from_url(url)
+        duck: Warehouse = (
+            DuckDBWarehouse.from_url(url)
+            if lock_wait is None
+            else DuckDBWarehouse.from_url(url, lock_wait=lock_wait)
+        )
         return duck
     if scheme == "snowflake":
         from gcexport.sinks.snowflake_warehouse import SnowflakeWarehouse

@@ -1,0 +1,87 @@
+"""Progress a person can read (issue #20): live requests, 429s and waits; conversations with an ETA;
+an end summary with duration, throughput, where the output went and the provisional days, at 80
+columns."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from rich.console import Console
+
+from gcexport.clock import FakeClock
+from gcexport.config import load_settings
+from gcexport.emulator import Emulator, EmulatorConfig
+from gcexport.pipeline import ExportRequest, run_export
+from gcexport.progress import Reporter, render_summary
+
+UTC = timezone.utc
+NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)
+DAY = datetime(2026, 3, 10, tzinfo=UTC)
+
+
+def _console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, width=80, force_terminal=False, color_system=None), buffer
+
+
+def test_the_bar_counts_conversations_and_shows_live_requests_429s_and_waits() -> None:
+    console, buffer = _console()
+    counts = {"requests": 0, "rate_limited": 0, "waited_s": 0.0}
+    with Reporter(enabled=True, console=console) as reporter:
+        reporter.counts = counts
+        reporter.start(3, conversations=True)
+        reporter.expect(200)
+        reporter.conversations(50)
+        counts.update(requests=1234, rate_limited=2, waited_s=3.4)  # the audit counts, live
+        reporter.task_done()
+        assert reporter.line() == "days 1/3 · 1,234 req · 2×429 · waited 3s"
+    text = buffer.getvalue()
+    assert "conversations" in text and "50/200" in text
+    assert "1,234 req · 2×429 · waited 3s" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_run_feeds_the_reporter_the_audit_counts_and_the_summary_says_it_all(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(NOW)
+    emulator = Emulator(EmulatorConfig(seed=3, conversations_per_day=60, rate_limit=0), clock=clock)
+    settings = load_settings(
+        env={
+            "GENESYS_CLIENT_ID": "emulator-client",
+            "GENESYS_CLIENT_SECRET": "emulator-secret",
+            "GENESYS_API_URL": "https://api.test",
+            "GENESYS_LOGIN_URL": "https://login.test",
+        },
+        dotenv_path=None,
+        overrides={
+            "export": {
+                "out": str(tmp_path / "out"),
+                "state_dir": str(tmp_path / "state"),
+                "datasets": ["conversation_details", "conversation_aggregates"],
+                "workers": 1,
+            }
+        },
+    )
+    reporter = Reporter(enabled=False)
+    summary = run_export(
+        settings,
+        ExportRequest(DAY, DAY + timedelta(days=3)),  # the last day is today: provisional
+        transport=emulator.transport(),
+        clock=clock,
+        reporter=reporter,
+    )
+    assert summary.requests > 0
+    # two datasets x three days, and the lookups snapshot
+    assert reporter.line() == f"days 7/7 · {summary.requests:,} req · 0×429 · waited 0s"
+    console, buffer = _console()
+    render_summary(summary.to_dict(), console)
+    text = buffer.getvalue()
+    conversations = summary.tables["conversations"]["api_rows"]
+    assert f"{conversations:,} conversations" in text
+    assert f"output {tmp_path / 'out'} (parquet)" in text.replace("\n", "")
+    assert "provisional (exported again next run): conversation_details:2026-03-12" in text
+    assert "parity OK" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
