@@ -15,6 +15,7 @@ import typer
 
 from gcexport import __version__
 from gcexport.errors import ConfigError, GcExportError
+from gcexport.redact import redacting_std_streams
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
@@ -336,8 +337,16 @@ def _tune_allocator() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback."""
+    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback.
+
+    Everything written to stdout and stderr passes through `gcexport.redact` first.
+    """
     _tune_allocator()
+    with redacting_std_streams():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="gcexport", standalone_mode=False)

@@ -32,6 +32,7 @@ from gcexport.errors import ConfigError, GcExportError
 from gcexport.loading import LoadContext, PartitionOutcome, WorkSlots, lower_thread_priority
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
+from gcexport.redact import redact
 from gcexport.runlog import record_run
 from gcexport.state import State
 from gcexport.windows import Window, incremental_days, plan_days
@@ -168,7 +169,11 @@ def run_export(
                     reporter=reporter,
                 )
             except GcExportError as exc:
-                summary.status, summary.error, summary.exit_code = "failed", str(exc), exc.exit_code
+                summary.status, summary.error, summary.exit_code = (
+                    "failed",
+                    redact(str(exc)),
+                    exc.exit_code,
+                )
                 if exc.exit_code == 3:
                     summary.status = "parity_failed"
                 exc.summary = summary  # type: ignore[attr-defined]

@@ -62,7 +62,7 @@ class GenesysClient:
             )
         )
         self._auth = ClientCredentialsAuth(
-            login_url, client_id, client_secret, clock=self.clock, timeout=timeout
+            login_url, client_id, client_secret, clock=self.clock, timeout=timeout, api_url=api_url
         )
         self._http = httpx.Client(
             base_url=api_url.rstrip("/"),
@@ -121,11 +121,11 @@ class GenesysClient:
     def download(self, url: str, *, endpoint: str) -> Page:
         """GET an export's downloadUrl through the same budget and retries, following redirects.
 
-        The bearer token is only sent to the API host; a foreign host (a signed storage URL)
-        gets no Authorization header.
+        The bearer token is only sent to the API's exact origin (scheme, host and port); any other
+        origin (a signed storage URL, another port, plain http) gets no Authorization header.
         """
         target = self._http.base_url.join(url)
-        auth = self._auth if target.host == self._http.base_url.host else _NO_AUTH
+        auth = self._auth if self._auth.sends_token_to(target) else _NO_AUTH
         response = self._http.request(
             "GET", target, auth=auth, follow_redirects=True, extensions={ENDPOINT_KEY: endpoint}
         )
