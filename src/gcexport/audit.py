@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from gcexport.errors import DestinationError
+from gcexport.errors import DestinationError, SinkError
 from gcexport.redact import Redactor, redact_data, register
 
 __all__ = ["AuditLog", "Redactor"]
@@ -82,8 +82,13 @@ class AuditLog:
         clean = redact_data(record)
         line = self.redactor.text(orjson.dumps(clean, default=_default).decode()) + "\n"
         with self._lock:
-            self._handle.write(line.encode())
-            self._handle.flush()
+            try:
+                self._handle.write(line.encode())
+                self._handle.flush()
+            except OSError as exc:  # a full disk: say where, not "internal error: OSError"
+                raise SinkError(
+                    f"could not write the audit log {str(self.path)!r}: {exc.strerror}."
+                ) from None
 
     def request(self, record: Any) -> None:
         """One HTTP attempt (a `gcexport.client.RequestRecord`)."""

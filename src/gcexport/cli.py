@@ -367,6 +367,9 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         typer.echo("gcexport: interrupted.", err=True)
         return 130
+    except OSError as exc:  # a full or read-only disk that no layer below translated
+        typer.echo(f"gcexport: error: {_disk_error(exc)}", err=True)
+        return 1
     except Exception as exc:  # an unexpected bug: one line, and the traceback only on request
         if os.environ.get("GCEXPORT_DEBUG"):
             raise
@@ -376,6 +379,14 @@ def _main(argv: list[str] | None) -> int:
         )
         return 1
     return int(result or 0) if isinstance(result, int) else 0
+
+
+def _disk_error(exc: OSError) -> str:
+    """One sentence naming the location: "could not write '/data/x': No space left on device."."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return f"a file operation failed: {reason}."
+    return f"could not write {str(exc.filename)!r}: {reason}."
 
 
 def entrypoint() -> None:

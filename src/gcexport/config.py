@@ -24,6 +24,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from gcexport.errors import ConfigError, CredentialsError
+from gcexport.inputs import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    SCHEDULE_NAME,
+    check_column_targets,
+    check_webhook_url,
+)
 from gcexport.redact import register
 from gcexport.regions import resolve_region
 
@@ -164,7 +171,7 @@ class ScheduleSpec(_Section):
     @classmethod
     def _file_safe_name(cls, value: str) -> str:
         # The name becomes a lock file's name (`schedule-<name>.lock`): no path, no hidden file.
-        if not _SCHEDULE_NAME.fullmatch(value):
+        if not SCHEDULE_NAME.fullmatch(value):
             raise ValueError(
                 f"schedule name {value!r} must be 1-64 letters, digits, '_', '-' or '.', "
                 "not starting with '.'"
@@ -297,42 +304,6 @@ def _check_datasets(value: list[str]) -> list[str]:
     return value
 
 
-_SCHEDULE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
-_COLUMN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-RESERVED_COLUMNS = ("partition_date", "extra")
-# Dates the Genesys analytics API can serve (and Python's datetime can widen to whole days).
-FIRST_YEAR, LAST_YEAR = 2000, 2099
-
-
-def check_column_targets(column_map: Mapping[str, str]) -> None:
-    """A report `column_map` may only name valid, distinct (ignoring case), unreserved columns."""
-    seen: dict[str, str] = {}
-    for source, target in column_map.items():
-        if not _COLUMN_NAME.fullmatch(target):
-            raise ValueError(
-                f"column_map target {target!r} (for {source!r}) is not a column name; use "
-                "lower-case letters, digits and '_', not starting with a digit"
-            )
-        if target.lower() in RESERVED_COLUMNS:
-            raise ValueError(f"column_map target {target!r} is reserved by gcexport")
-        if target.lower() in seen:
-            raise ValueError(
-                f"column_map maps both {seen[target.lower()]!r} and {source!r} to {target!r}"
-            )
-        seen[target.lower()] = source
-
-
-def check_webhook_url(url: str) -> None:
-    """ValueError unless `url` is an absolute http(s) URL with a host."""
-    try:
-        parsed = urlsplit(url)
-        host, _ = parsed.hostname, parsed.port  # .port raises ValueError on a bad port
-    except ValueError as exc:
-        raise ValueError(f"webhook URL is not a URL ({exc})") from None
-    if parsed.scheme not in ("http", "https") or not host:
-        raise ValueError("webhook URL must be an http:// or https:// URL with a host")
-
-
 _DURATION = re.compile(
     r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$|^(?P<n>\d+)(?P<u>[smhd])$"
 )
@@ -371,9 +342,9 @@ def parse_instant(text: str, *, name: str = "date") -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        when = "is in the future" if parsed.year > LAST_YEAR else "is too long ago"
         raise ConfigError(
-            f"--{name} {text!r} is outside the dates the Genesys API can serve "
-            f"(years {FIRST_YEAR}-{LAST_YEAR})."
+            f"--{name} {text!r} {when}: the Genesys API serves the years {FIRST_YEAR}-{LAST_YEAR}."
         )
     try:
         return parsed.astimezone(timezone.utc)

@@ -7,8 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gcexport.client.auth import same_origin
-
 API = "https://api.mypurecloud.ie"
 
 
@@ -26,6 +24,8 @@ API = "https://api.mypurecloud.ie"
     ],
 )
 def test_same_origin_compares_scheme_host_and_port(url: str, expected: bool) -> None:
+    from gcexport.client.auth import same_origin
+
     assert same_origin(httpx.URL(url), httpx.URL(API)) is expected
 
 

@@ -55,7 +55,7 @@ def _limited(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
-@pytest.mark.parametrize("limit", [40_000, 400_000])
+@pytest.mark.parametrize("limit", [3_000, 40_000, 400_000])
 def test_full_disk_is_one_sentence_and_the_resume_reaches_parity(
     tmp_path: Path, served: object, limit: int
 ) -> None:

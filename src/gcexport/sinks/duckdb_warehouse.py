@@ -43,6 +43,7 @@ class DuckDBWarehouse:
 
     def __init__(self, path: str) -> None:
         self.path = path if path == ":memory:" else str(Path(path).expanduser())
+        created = self.path != ":memory:" and not Path(self.path).exists()
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,11 @@ class DuckDBWarehouse:
                 self.path, config={"memory_limit": MEMORY_LIMIT, "threads": 1}
             )
         except (duckdb.Error, OSError) as exc:
+            if isinstance(exc, OSError) or "Could not write" in str(exc):  # a full disk: exit 1
+                if created:  # a torn new file would stop the next run from opening it
+                    for leftover in (Path(self.path), Path(self.path + ".wal")):
+                        leftover.unlink(missing_ok=True)
+                raise SinkError(f"cannot open DuckDB database {self.path}: {exc}") from exc
             raise DestinationError(f"cannot open DuckDB database {self.path}: {exc}") from exc
 
     @classmethod
@@ -146,6 +152,8 @@ class DuckDBWarehouse:
         try:
             self._con.execute("ROLLBACK")
         except duckdb.Error as exc:  # the original error matters more; keep raising that one
+            if "no transaction is active" in str(exc):
+                return  # a failed COMMIT (a full disk) has already rolled back: nothing to say
             log.warning("DuckDB rollback failed: %s", exc)
 
     def _insert(self, table: str, stream: _ChunkStream) -> int:

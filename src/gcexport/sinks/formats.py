@@ -128,6 +128,12 @@ def escape_formulas(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
+def _reason(exc: BaseException) -> str:
+    """Why a write failed, in words ("File too large", "No space left on device")."""
+    strerror = getattr(exc, "strerror", None)
+    return str(strerror) if strerror else str(exc)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -182,7 +188,7 @@ class TableFileWriter:
             self._sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
             self._writer = _format_writer(self._sink, fmt, schema, compression)
         except (pa.ArrowException, OSError) as exc:
-            raise SinkError(f"could not start {path.name}: {exc}") from exc
+            raise SinkError(f"could not start {str(path)!r}: {_reason(exc)}") from exc
 
     def write(self, chunk: pa.Table) -> None:
         """Append `chunk` (conformed to the writer's schema)."""
@@ -196,7 +202,7 @@ class TableFileWriter:
             else:
                 self._writer.write_table(table)
         except (pa.ArrowException, OSError, TypeError) as exc:
-            raise SinkError(f"could not write {self.path.name}: {exc}") from exc
+            raise SinkError(f"could not write {str(self.path)!r}: {_reason(exc)}") from exc
         self.rows += table.num_rows
 
     def close(self) -> None:
@@ -205,7 +211,7 @@ class TableFileWriter:
             if self._writer is not None:
                 self._writer.close()
         except (pa.ArrowException, OSError) as exc:
-            raise SinkError(f"could not finish {self.path.name}: {exc}") from exc
+            raise SinkError(f"could not finish {str(self.path)!r}: {_reason(exc)}") from exc
         finally:
             self._sink.close()
 
