@@ -56,10 +56,11 @@ class DuckDBWarehouse:
                 self.path, config={"memory_limit": MEMORY_LIMIT, "threads": 1}
             )
         except (duckdb.Error, OSError) as exc:
-            if isinstance(exc, OSError) or "Could not write" in str(exc):  # a full disk: exit 1
+            if isinstance(exc, duckdb.Error) and "Could not write" in str(exc):  # a full disk
                 if created:  # a torn new file would stop the next run from opening it
                     for leftover in (Path(self.path), Path(self.path + ".wal")):
-                        leftover.unlink(missing_ok=True)
+                        with contextlib.suppress(OSError):
+                            leftover.unlink()
                 raise SinkError(f"cannot open DuckDB database {self.path}: {exc}") from exc
             raise DestinationError(f"cannot open DuckDB database {self.path}: {exc}") from exc
 
