@@ -1,5 +1,7 @@
 """The audit log: one JSON line per API call, per page and per run; secrets scrubbed on the way out.
 
+Every record passes through `gcexport.redact` before it is encoded.
+
 Records carry the dataset and window of the worker thread that made the call, set with `context`.
 
 Example::
@@ -21,24 +23,10 @@ from typing import Any
 
 import orjson
 
-from gcexport.errors import DestinationError
+from gcexport.errors import DestinationError, SinkError
+from gcexport.redact import Redactor, redact_data, register
 
 __all__ = ["AuditLog", "Redactor"]
-
-
-class Redactor:
-    """Replaces every known secret (client secret, passwords) with `***` in text."""
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, "***")
-        return value
-
-    def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
 
 
 class AuditLog:
@@ -47,6 +35,7 @@ class AuditLog:
     def __init__(self, path: Path, *, run_id: str, secrets: Sequence[str] = ()) -> None:
         self.path = path
         self.run_id = run_id
+        register(secrets)
         self.redactor = Redactor(secrets)
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -88,10 +77,18 @@ class AuditLog:
             **getattr(self._local, "fields", {}),
             **fields,
         }
-        line = self.redactor.text(orjson.dumps(record, default=_default).decode()) + "\n"
+        # Redacted before encoding (a secret holding `"` or `\\` is escaped by JSON), then the
+        # encoded line once more for values only `_default` turns into text.
+        clean = redact_data(record)
+        line = self.redactor.text(orjson.dumps(clean, default=_default).decode()) + "\n"
         with self._lock:
-            self._handle.write(line.encode())
-            self._handle.flush()
+            try:
+                self._handle.write(line.encode())
+                self._handle.flush()
+            except OSError as exc:  # a full disk: say where, not "internal error: OSError"
+                raise SinkError(
+                    f"could not write the audit log {str(self.path)!r}: {exc.strerror}."
+                ) from None
 
     def request(self, record: Any) -> None:
         """One HTTP attempt (a `gcexport.client.RequestRecord`)."""

@@ -15,6 +15,7 @@ import typer
 
 from gcexport import __version__
 from gcexport.errors import ConfigError, GcExportError
+from gcexport.redact import redacting_std_streams
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
@@ -403,8 +404,16 @@ def _tune_allocator() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback."""
+    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback.
+
+    Everything written to stdout and stderr passes through `gcexport.redact` first.
+    """
     _tune_allocator()
+    with redacting_std_streams():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="gcexport", standalone_mode=False)
@@ -425,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("gcexport: interrupted.", err=True)
         return 130
+    except OSError as exc:  # a full or read-only disk that no layer below translated
+        typer.echo(f"gcexport: error: {_disk_error(exc)}", err=True)
+        return 1
     except Exception as exc:  # an unexpected bug: one line, and the traceback only on request
         if os.environ.get("GCEXPORT_DEBUG"):
             raise
@@ -434,6 +446,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return int(result or 0) if isinstance(result, int) else 0
+
+
+def _disk_error(exc: OSError) -> str:
+    """One sentence naming the location: "could not write '/data/x': No space left on device."."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return f"a file operation failed: {reason}."
+    return f"could not write {str(exc.filename)!r}: {reason}."
 
 
 def entrypoint() -> None:

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -18,10 +19,19 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from gcexport.errors import ConfigError, CredentialsError
+from gcexport.inputs import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    SCHEDULE_NAME,
+    check_column_targets,
+    check_webhook_url,
+)
+from gcexport.redact import register
 from gcexport.regions import resolve_region
 
 if sys.version_info >= (3, 11):
@@ -152,6 +162,12 @@ class ReportExportSpec(_Section):
     filter: dict[str, Any] = Field(default_factory=dict)
     column_map: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("column_map")
+    @classmethod
+    def _column_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        check_column_targets(value)
+        return value
+
 
 class ScheduleSpec(_Section):
     name: str
@@ -160,11 +176,35 @@ class ScheduleSpec(_Section):
         default_factory=lambda: [d for d in DATASETS if d not in AGENT_DATASETS]
     )
 
+    @field_validator("name")
+    @classmethod
+    def _file_safe_name(cls, value: str) -> str:
+        # The name becomes a lock file's name (`schedule-<name>.lock`): no path, no hidden file.
+        if not SCHEDULE_NAME.fullmatch(value):
+            raise ValueError(
+                f"schedule name {value!r} must be 1-64 letters, digits, '_', '-' or '.', "
+                "not starting with '.'"
+            )
+        return value
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, value: list[str]) -> list[str]:
+        return _check_datasets(value)
+
 
 class WebhookSettings(_Section):
     url: str | None = None
     attempts: int = Field(3, ge=1, le=10)
     timeout_seconds: float = Field(10.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        check_webhook_url(value)
+        return value
 
 
 class ExportSettings(_Section):
@@ -173,6 +213,8 @@ class ExportSettings(_Section):
     )
     out: str = DEFAULT_OUT
     format: Literal["parquet", "csv", "jsonl"] = "parquet"
+    # CSV cells starting with = + - @ tab or CR get a ' prefix so spreadsheets show, not run, them.
+    csv_escape_formulas: bool = True
     compression: Literal["zstd", "snappy"] = "zstd"
     warehouse: str | None = None  # default: duckdb:///<out>/gcexport.duckdb when out is local
     state_dir: str = "./.gcexport"
@@ -191,12 +233,7 @@ class ExportSettings(_Section):
     @field_validator("datasets")
     @classmethod
     def _known_datasets(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in DATASETS]
-        if unknown:
-            raise ValueError(f"unknown dataset {unknown[0]!r}; valid: {', '.join(DATASETS)}")
-        if not value:
-            raise ValueError("at least one dataset is needed")
-        return value
+        return _check_datasets(value)
 
     @field_validator("lookback", "settle_after", "warehouse_lock_wait")
     @classmethod
@@ -261,6 +298,24 @@ class Settings(_Section):
     schedules: list[ScheduleSpec] = Field(default_factory=list)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
+    @field_validator("schedules")
+    @classmethod
+    def _unique_schedule_names(cls, value: list[ScheduleSpec]) -> list[ScheduleSpec]:
+        names = [spec.name.lower() for spec in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"two schedules are named {twice[0]!r}; names must be unique")
+        return value
+
+
+def _check_datasets(value: list[str]) -> list[str]:
+    unknown = [name for name in value if name not in DATASETS]
+    if unknown:
+        raise ValueError(f"unknown dataset {unknown[0]!r}; valid: {', '.join(DATASETS)}")
+    if not value:
+        raise ValueError("at least one dataset is needed")
+    return value
+
 
 _DURATION = re.compile(
     r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$|^(?P<n>\d+)(?P<u>[smhd])$"
@@ -289,8 +344,9 @@ def parse_instant(text: str, *, name: str = "date") -> datetime:
     value = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.combine(date.fromisoformat(value), time(), tzinfo=timezone.utc)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(value), time(), tzinfo=timezone.utc)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(
             f"--{name} {text!r} is not a date or timestamp; use YYYY-MM-DD or an ISO-8601 "
@@ -298,7 +354,15 @@ def parse_instant(text: str, *, name: str = "date") -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        when = "is in the future" if parsed.year > LAST_YEAR else "is too long ago"
+        raise ConfigError(
+            f"--{name} {text!r} {when}: the Genesys API serves the years {FIRST_YEAR}-{LAST_YEAR}."
+        )
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # pragma: no cover - the year check keeps clear of datetime's limits
+        raise ConfigError(f"--{name} {text!r} is out of range.") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -355,9 +419,22 @@ def load_settings(
     from_env = _read_env(os.environ if env is None else env, dotenv_path)
     data = _merge(data, {"genesys": from_env} if from_env else {})
     data = _merge(data, overrides or {})
+    _register_secrets(data)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except ConfigError:
         raise
+
+
+def _register_secrets(data: Mapping[str, Any]) -> None:
+    """Hand the secrets of the raw settings to `gcexport.redact` before anything can echo them."""
+    genesys, export = data.get("genesys"), data.get("export")
+    secret = genesys.get("client_secret") if isinstance(genesys, Mapping) else None
+    url = export.get("warehouse") if isinstance(export, Mapping) else None
+    password = None
+    if isinstance(url, str):
+        with contextlib.suppress(ValueError):  # a URL too broken to parse is masked by pattern
+            password = urlsplit(url).password
+    register([s if isinstance(s, str) else None for s in (secret, password)])

@@ -23,7 +23,8 @@
     └── ParityError               rows were lost between API, files and warehouse (exit 3)
 
 Exceptions of httpx, botocore, pyarrow, duckdb and the Snowflake connector are translated into
-these where they are raised, so callers never see them raw. Messages never contain secrets.
+these where they are raised, so callers never see them raw. Messages never contain secrets: every
+message passes through `gcexport.redact.redact` when the error is made.
 
 Example::
 
@@ -36,6 +37,8 @@ Example::
 from __future__ import annotations
 
 from typing import Any
+
+from gcexport.redact import redact
 
 __all__ = [
     "AbortError",
@@ -65,6 +68,9 @@ class GcExportError(Exception):
     """Base of every error gcexport raises on purpose; `exit_code` is the CLI's exit status."""
 
     exit_code = 1
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class InputError(GcExportError):

@@ -41,6 +41,7 @@ from gcexport.loading import (
 )
 from gcexport.plan import Plan, prepare
 from gcexport.progress import Reporter
+from gcexport.redact import redact
 from gcexport.runlog import record_run
 from gcexport.state import State, StateStore
 from gcexport.windows import Window, plan_days
@@ -190,7 +191,11 @@ def run_export(
                     reporter=reporter,
                 )
             except GcExportError as exc:
-                summary.status, summary.error, summary.exit_code = "failed", str(exc), exc.exit_code
+                summary.status, summary.error, summary.exit_code = (
+                    "failed",
+                    redact(str(exc)),
+                    exc.exit_code,
+                )
                 if exc.exit_code == 3:
                     summary.status = "parity_failed"
                 exc.summary = summary  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ import httpx
 from gcexport.clock import Clock
 from gcexport.config import Connection, Settings, parse_duration
 from gcexport.errors import ConfigError, DestinationError
+from gcexport.locations import check_locations
 from gcexport.state import StateStore
 from gcexport.windows import Window
 
@@ -98,16 +99,24 @@ def prepare(
     aggregate_queries, report_requests = _request_models(settings)
     _check_kpis_and_schedules(settings)
     presign = _presign(settings)
+    warehouse_url = settings.export.warehouse_url()
+    check_locations(
+        out=settings.export.out, state_dir=settings.export.state_dir, warehouse_url=warehouse_url
+    )
     state = StateStore(Path(settings.export.state_dir))
     _check_writable_dir(state.directory, "State directory")
-    warehouse_url = settings.export.warehouse_url()
     if warehouse_url:
         validate_warehouse_url(warehouse_url)
     from gcexport.sinks import open_file_sink
 
     e = settings.export
     sink = open_file_sink(
-        e.out, fmt=e.format, compression=e.compression, sse=e.sse, kms_key_id=e.kms_key_id
+        e.out,
+        fmt=e.format,
+        compression=e.compression,
+        sse=e.sse,
+        kms_key_id=e.kms_key_id,
+        csv_escape_formulas=e.csv_escape_formulas,
     )
     sink.check_writable()
     return Plan(
@@ -216,6 +225,7 @@ def validate_warehouse_url(url: str) -> None:
                 f"Warehouse URL {url!r} names no DuckDB file; use duckdb:///path/file.duckdb."
             )
         _check_writable_dir(path.parent, "Warehouse folder")
+        _check_duckdb_file(path)
         return
     if parsed.scheme == "snowflake":
         parts = [p for p in parsed.path.split("/") if p]
@@ -237,8 +247,35 @@ def validate_warehouse_url(url: str) -> None:
         }
         if unknown:
             raise ConfigError(f"Unknown Snowflake URL parameter {sorted(unknown)[0]!r}.")
+        _check_snowflake_options(parse_qs(parsed.query))
         return
     raise ConfigError(
         f"Unsupported warehouse URL {url.split('?', 1)[0]!r}; use duckdb:///path/file.duckdb "
         "or snowflake://USER@ACCOUNT/DATABASE/SCHEMA."
     )
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """An existing warehouse file must be a DuckDB database (its header says `DUCK` at byte 8)."""
+    if path.is_dir():
+        raise DestinationError(f"Warehouse file {str(path)!r} is a folder, not a DuckDB file.")
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise DestinationError(
+            f"Warehouse file {str(path)!r} cannot be read: {exc.strerror}."
+        ) from None
+    if header[8:12] != b"DUCK":
+        raise DestinationError(f"Warehouse file {str(path)!r} exists and is not a DuckDB file.")
+
+
+def _check_snowflake_options(options: dict[str, list[str]]) -> None:
+    port = options.get("port", ["443"])[-1]
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"Snowflake URL port {port!r} is not a port number.")
+    protocol = options.get("protocol", ["https"])[-1]
+    if protocol not in ("http", "https"):
+        raise ConfigError(f"Snowflake URL protocol {protocol!r} must be http or https.")

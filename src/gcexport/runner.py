@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -20,6 +21,7 @@ from gcexport.config import Settings
 from gcexport.errors import GcExportError
 from gcexport.pipeline import ExportRequest, RunSummary, run_export
 from gcexport.progress import Reporter, render_summary
+from gcexport.redact import redact_data
 from gcexport.webhook import post_summary
 
 __all__ = ["run_export_command"]
@@ -62,7 +64,7 @@ def run_export_command(
 
 
 def _announce(settings: Settings, summary: RunSummary, *, quiet: bool, json_output: bool) -> None:
-    data = summary.to_dict()
+    data = redact_data(summary.to_dict())  # before the webhook, --json and the summary see it
     if settings.webhook.url:
         result = post_summary(
             settings.webhook.url,
@@ -75,16 +77,26 @@ def _announce(settings: Settings, summary: RunSummary, *, quiet: bool, json_outp
             "attempts": result.attempts,
             "error": result.error,
         }
-        with AuditLog(
-            Path(settings.export.state_dir) / "audit.jsonl", run_id=summary.run_id
-        ) as audit:
-            audit.write("webhook", host=httpx.URL(settings.webhook.url).host, **data["webhook"])
+        _audit_webhook(settings, summary.run_id, data["webhook"])
         if not result.delivered:
             print(
                 f"gcexport: warning: webhook not delivered after {result.attempts} attempts "
                 f"({result.error}); the export itself is unaffected.",
                 file=sys.stderr,
             )
+    _print(data, summary, quiet=quiet, json_output=json_output)
+
+
+def _audit_webhook(settings: Settings, run_id: str, outcome: dict[str, Any]) -> None:
+    """Record the delivery; a state directory that became unwritable only earns a warning."""
+    try:
+        with AuditLog(Path(settings.export.state_dir) / "audit.jsonl", run_id=run_id) as audit:
+            audit.write("webhook", host=httpx.URL(settings.webhook.url or "").host, **outcome)
+    except (GcExportError, OSError, httpx.InvalidURL) as exc:
+        print(f"gcexport: warning: webhook delivery not audited ({exc}).", file=sys.stderr)
+
+
+def _print(data: dict[str, Any], summary: RunSummary, *, quiet: bool, json_output: bool) -> None:
     if json_output:
         sys.stdout.write(
             orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n"

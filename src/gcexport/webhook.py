@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from gcexport.clock import Clock, SystemClock
+from gcexport.redact import redact, redact_data
 
 __all__ = ["WebhookResult", "post_summary"]
 
@@ -35,8 +36,30 @@ def post_summary(
     clock: Clock | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> WebhookResult:
-    """POST `summary` to `url`; retry 5xx, 429 and network errors with 1 s, 2 s, 4 s… between."""
+    """POST `summary` to `url`; retry 5xx, 429 and network errors with 1 s, 2 s, 4 s… between.
+
+    Never raises for the URL or the network: a webhook cannot turn a finished export into a failure.
+    The summary is redacted (`gcexport.redact`) before it is encoded.
+    """
     clock = clock or SystemClock()
+    summary = redact_data(summary)
+    try:
+        request_url = httpx.URL(url)
+        if request_url.scheme not in ("http", "https") or not request_url.host:
+            return WebhookResult(False, 0, "not an http(s) URL")
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        return WebhookResult(False, 0, redact(f"not a URL: {exc}"))
+    return _post(request_url, summary, attempts, timeout, clock, transport)
+
+
+def _post(
+    url: httpx.URL,
+    summary: dict[str, Any],
+    attempts: int,
+    timeout: float,
+    clock: Clock,
+    transport: httpx.BaseTransport | None,
+) -> WebhookResult:
     error: str | None = None
     with httpx.Client(timeout=timeout, transport=transport) as http:
         for attempt in range(1, attempts + 1):
@@ -47,8 +70,8 @@ def post_summary(
                 error = f"HTTP {response.status_code}"
                 if response.status_code < 500 and response.status_code != 429:
                     return WebhookResult(False, attempt, error)
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                error = redact(f"{type(exc).__name__}: {exc}")
             if attempt < attempts:
                 clock.sleep(2.0 ** (attempt - 1))
     return WebhookResult(False, attempts, error)

@@ -105,6 +105,49 @@ CASES: dict[str, Case] = {
         ["export", "--warehouse", "snowflake://u@acct/DB/SCH?colour=blue", *WINDOW],
         env={"SNOWFLAKE_PASSWORD": "pw"},
     ),
+    "duckdb file that is not DuckDB": Case(["export", "--warehouse", "duckdb:///{cwd}/w.duckdb",
+                                            *WINDOW], files={"w.duckdb": "not a database"}),
+    "snowflake port not a number": Case(
+        ["export", "--warehouse", "snowflake://u@acct/DB/SCH?port=abc", *WINDOW],
+        env={"SNOWFLAKE_PASSWORD": "pw"},
+    ),
+    "unsupported warehouse with a password": Case(
+        ["export", "--warehouse", "postgres://u:pw-in-url-9@h/db", *WINDOW]),
+    # overlapping locations (#14): a publication must never replace state or the warehouse
+    "state dir is the output": Case(["export", "--out", "data", "--state-dir", "data", *WINDOW]),
+    "output inside the state dir": Case(["export", "--out", "st/data", "--state-dir", "st",
+                                         *WINDOW]),
+    "state dir in a table folder": Case(["export", "--out", "data", "--state-dir",
+                                         "data/conversations", *WINDOW]),
+    "state dir inside a partition": Case(["export", "--out", "data", "--state-dir",
+                                          "data/conversations/date=2026-03-01/st", *WINDOW]),
+    "output inside a partition": Case(["export", "--out", "old/conversations/date=2026-03-01/new",
+                                       *WINDOW]),
+    "output inside another output": Case(["export", "--out", "old/sub", *WINDOW],
+                                          files={"old/_gcexport.json": "{}"}),
+    "warehouse inside a partition": Case(
+        ["export", "--out", "data", "--warehouse",
+         "duckdb:///{cwd}/data/conversations/date=2026-03-01/w.duckdb", *WINDOW]),
+    "output names a file": Case(["export", "--out", "afile", *WINDOW], files={"afile": "x"}),
+    # report column_map targets
+    "column_map onto a reserved column": _config(
+        "[[reporting_exports]]\ncolumn_map = { 'Date' = 'partition_date' }\n"),
+    "column_map onto one name twice": _config(
+        "[[reporting_exports]]\ncolumn_map = { 'A' = 'same', 'B' = 'same' }\n"),
+    "column_map onto an invalid name": _config(
+        "[[reporting_exports]]\ncolumn_map = { 'A' = 'has space' }\n"),
+    # dates the API cannot serve
+    "start in year 1": Case(["export", "--start", "0001-01-01", "--end", "2026-03-02"]),
+    "end in year 9999": Case(["export", "--start", "2026-03-01", "--end", "9999-12-31"]),
+    "first start in year 1": Case(["export", "--set", "export.first_start=0001-01-01"]),
+    # webhook URLs and schedule entries
+    "webhook URL not a URL": _config("[webhook]\nurl = 'http://[::1'\n"),
+    "webhook URL over ftp": _config("[webhook]\nurl = 'ftp://hooks.example/x'\n"),
+    "schedule name with a path": _config("[[schedules]]\nname = '../x'\ncron = '* * * * *'\n"),
+    "schedule unknown dataset": _config(
+        "[[schedules]]\nname = 'x'\ncron = '* * * * *'\ndatasets = ['calls']\n"),
+    "schedule names twice": _config("[[schedules]]\nname = 'x'\ncron = '* * * * *'\n"
+                                    "[[schedules]]\nname = 'x'\ncron = '0 * * * *'\n"),
 }  # fmt: skip
 
 
@@ -134,7 +177,24 @@ def _prepare(case: Case, cwd: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) >= 50
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "absent"),
+    [
+        ("output names a file", "Output 'afile' is a file", "arehouse"),
+        ("unsupported warehouse with a password", "postgres://u:***@h/db", "pw-in-url-9"),
+        ("start in year 1", "0001-01-01", "OverflowError"),
+    ],
+)
+def test_bad_input_message_names_the_cause(
+    name: str, expected: str, absent: str, tmp_path: Path
+) -> None:
+    args, env = _prepare(CASES[name], tmp_path)
+    result = gcexport(args, cwd=tmp_path, env=env, timeout=60)
+    assert result.code == 2, result.stderr
+    assert expected in result.stderr and absent not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("name", list(CASES))

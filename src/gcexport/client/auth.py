@@ -25,10 +25,31 @@ from gcexport.client.failures import token_error
 from gcexport.client.retry import ENDPOINT_KEY
 from gcexport.clock import Clock
 from gcexport.errors import AuthError
+from gcexport.redact import register
 
-__all__ = ["TOKEN_PATH", "ClientCredentialsAuth", "Token"]
+__all__ = ["TOKEN_PATH", "ClientCredentialsAuth", "Token", "same_origin"]
 
 TOKEN_PATH = "/oauth/token"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_origin(url: httpx.URL, origin: httpx.URL) -> bool:
+    """True only when `url` has exactly the scheme, host and port of `origin`.
+
+    The bearer token is sent only where this holds: a URL on another port of the same host, or the
+    same host over plain http, is another origin (RFC 6454) and gets no token.
+
+    Example::
+
+        same_origin(httpx.URL("https://api.x/a"), httpx.URL("https://api.x:443"))  # True
+        same_origin(httpx.URL("http://api.x/a"), httpx.URL("https://api.x"))  # False
+    """
+    return _origin(url) == _origin(origin)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    scheme = url.scheme.lower()
+    return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme)
 
 
 @dataclass(frozen=True)
@@ -56,9 +77,12 @@ class ClientCredentialsAuth(httpx.Auth):
         clock: Clock,
         renew_margin: float = 300.0,
         timeout: float = 30.0,
+        api_url: str | None = None,
     ) -> None:
         self._timeout = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         self._token_url = httpx.URL(login_url.rstrip("/") + TOKEN_PATH)
+        # The origin the token is for; None sends it with every request this flow handles.
+        self._api_origin = None if api_url is None else httpx.URL(api_url)
         self._client_id = client_id
         self._secret = client_secret
         self._clock = clock
@@ -70,6 +94,9 @@ class ClientCredentialsAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        if not self.sends_token_to(request.url):
+            yield request  # another origin (a signed storage URL): no token, and none fetched
+            return
         token = yield from self._valid_token(stale=None)
         request.headers["Authorization"] = f"Bearer {token.value}"
         response = yield request
@@ -78,6 +105,10 @@ class ClientCredentialsAuth(httpx.Auth):
             token = yield from self._valid_token(stale=token)
             request.headers["Authorization"] = f"Bearer {token.value}"
             yield request
+
+    def sends_token_to(self, url: httpx.URL) -> bool:
+        """Whether a request to `url` carries the bearer token: only on the API's exact origin."""
+        return self._api_origin is None or same_origin(url, self._api_origin)
 
     def _valid_token(
         self, *, stale: Token | None
@@ -94,11 +125,13 @@ class ClientCredentialsAuth(httpx.Auth):
 
     def _token_request(self) -> httpx.Request:
         pair = f"{self._client_id}:{self._secret.get_secret_value()}".encode()
+        basic = base64.b64encode(pair).decode("ascii")
+        register([self._secret.get_secret_value(), basic])
         return httpx.Request(
             "POST",
             self._token_url,
             headers={
-                "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
+                "Authorization": "Basic " + basic,
                 "Content-Type": "application/x-www-form-urlencoded",
             },
             content=b"grant_type=client_credentials",
@@ -119,6 +152,7 @@ class ClientCredentialsAuth(httpx.Auth):
                 status=200,
                 endpoint=TOKEN_PATH,
             ) from None
+        register([value])  # a token echoed by an error or a log line is masked from now on
         margin = min(self._margin, lifetime * 0.1)
         return Token(value=value, renew_at=self._clock.monotonic() + lifetime - margin)
 

@@ -65,7 +65,7 @@ class GenesysClient:
             )
         )
         self._auth = ClientCredentialsAuth(
-            login_url, client_id, client_secret, clock=self.clock, timeout=timeout
+            login_url, client_id, client_secret, clock=self.clock, timeout=timeout, api_url=api_url
         )
         self._http = httpx.Client(
             base_url=api_url.rstrip("/"),
@@ -135,7 +135,7 @@ class GenesysClient:
         response's (status, URL) — for `check --deep`.
         """
         target = self._http.base_url.join(url)
-        auth = self._auth if _same_origin(target, self._http.base_url) else _NO_AUTH
+        auth = self._auth if self._auth.sends_token_to(target) else _NO_AUTH
         for _ in range(_MAX_REDIRECTS):
             response = self._http.request(
                 "GET",

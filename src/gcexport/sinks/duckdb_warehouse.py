@@ -68,6 +68,7 @@ class DuckDBWarehouse:
 
     def _open(self) -> None:
         """Connect, waiting up to `lock_wait` seconds while another process holds the file."""
+        created = self.path != ":memory:" and not Path(self.path).exists()
         if self.path != ":memory:":
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +87,12 @@ class DuckDBWarehouse:
                 )
                 return
             except (duckdb.Error, OSError) as exc:
+                if isinstance(exc, duckdb.Error) and "Could not write" in str(exc):  # disk full
+                    if created:  # a torn new file would stop the next run from opening it
+                        for leftover in (Path(self.path), Path(self.path + ".wal")):
+                            with contextlib.suppress(OSError):
+                                leftover.unlink()
+                    raise SinkError(f"cannot open DuckDB database {self.path}: {exc}") from exc
                 holder = lock_holder(exc)
                 if holder is None:
                     raise DestinationError(
@@ -213,6 +220,8 @@ class DuckDBWarehouse:
         try:
             self._con.execute("ROLLBACK")
         except duckdb.Error as exc:  # the original error matters more; keep raising that one
+            if "no transaction is active" in str(exc):
+                return  # a failed COMMIT (a full disk) has already rolled back: nothing to say
             log.warning("DuckDB rollback failed: %s", exc)
 
     def _insert(self, table: str, stream: _ChunkStream) -> int:

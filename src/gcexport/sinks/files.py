@@ -26,6 +26,7 @@ import orjson
 import pyarrow as pa
 
 from gcexport.errors import ConfigError, DestinationError, SinkError
+from gcexport.redact import redact_data
 from gcexport.sinks.formats import (
     FORMATS,
     TableFileWriter,
@@ -155,6 +156,7 @@ class PartitionWriter:
             self._sink.fmt,
             schema=self._schema,
             compression=self._sink.compression,
+            csv_escape_formulas=self._sink.csv_escape_formulas,
         )
         return self._current
 
@@ -189,12 +191,14 @@ class FileSink:
         fmt: str = "parquet",
         compression: str = "zstd",
         rows_per_file: int = ROWS_PER_FILE,
+        csv_escape_formulas: bool = True,
     ) -> None:
         check_format(fmt, compression)
         self.storage, self.fmt, self.compression = storage, fmt, compression
         self.rows_per_file = rows_per_file
         self._stamped = False
         self._stamp_lock = threading.Lock()
+        self.csv_escape_formulas = csv_escape_formulas
 
     def __repr__(self) -> str:
         return f"FileSink({self.storage!r}, fmt={self.fmt!r})"
@@ -288,11 +292,13 @@ class FileSink:
         return FileRecord(uri, count, digest.bytes, digest.sha256)
 
     def write_manifest(self, run_id: str, manifest: dict[str, Any]) -> FileRecord:
-        """The run's manifest as `_manifests/<run_id>.json` (rows = files it lists)."""
+        """The run's manifest as `_manifests/<run_id>.json` (rows = files it lists), redacted."""
         data = orjson.dumps(
-            manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
+            redact_data(manifest), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
         )
         record = self.publish_file(f"_manifests/{run_id}.json", data, "application/json")
+        # Every partition of this run is published: what a killed earlier run staged can go.
+        self.storage.sweep_staging(run_id)
         return FileRecord(record.uri, len(manifest.get("files", [])), record.bytes, record.sha256)
 
     def publish_file(self, relpath: str, data: bytes, content_type: str) -> FileRecord:
@@ -323,8 +329,13 @@ def open_file_sink(
     sse: str = "AES256",
     kms_key_id: str | None = None,
     rows_per_file: int = ROWS_PER_FILE,
+    csv_escape_formulas: bool = True,
 ) -> FileSink:
-    """A FileSink for a folder, a `file://` URL or `s3://bucket/prefix`."""
+    """A FileSink for a folder, a `file://` URL or `s3://bucket/prefix`.
+
+    CSV cells that start like a spreadsheet formula get a `'` prefix unless `csv_escape_formulas`
+    is False (config `export.csv_escape_formulas = false`).
+    """
     text = str(url)
     parsed = urlparse(text)
     if parsed.scheme == "s3":
@@ -339,4 +350,10 @@ def open_file_sink(
         storage = LocalStorage(Path(text))
     else:
         raise DestinationError(f"unsupported destination {text!r}; use a folder, file:// or s3://")
-    return FileSink(storage, fmt=fmt, compression=compression, rows_per_file=rows_per_file)
+    return FileSink(
+        storage,
+        fmt=fmt,
+        compression=compression,
+        rows_per_file=rows_per_file,
+        csv_escape_formulas=csv_escape_formulas,
+    )

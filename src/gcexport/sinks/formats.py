@@ -22,6 +22,7 @@ from typing import IO, Any, Literal
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -35,6 +36,7 @@ __all__ = [
     "conform",
     "count_file_rows",
     "digest_file",
+    "escape_formulas",
     "write_table_bytes",
 ]
 
@@ -107,6 +109,31 @@ def check_format(fmt: str, compression: str) -> None:
         raise ConfigError(f"unknown Parquet compression {compression!r}; use zstd or snappy")
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): it starts with one of these.
+_FORMULA_START = r"^([=+\-@\t\r])"
+
+
+def escape_formulas(table: pa.Table) -> pa.Table:
+    """`table` with every text cell that starts like a formula prefixed by `'` (CSV only).
+
+    Spreadsheets show the `'` as nothing and treat the cell as text; Parquet, JSONL and the
+    warehouse never get this, so they keep the values exactly as the API sent them.
+    """
+    columns = [
+        pc.replace_substring_regex(col, pattern=_FORMULA_START, replacement="'\\1")
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        else col
+        for col in table.columns
+    ]
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a write failed, in words ("File too large", "No space left on device")."""
+    strerror = getattr(exc, "strerror", None)
+    return str(strerror) if strerror else str(exc)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -146,27 +173,36 @@ class TableFileWriter:
     row group being gathered (at most ROW_GROUP_ROWS rows or ROW_GROUP_BYTES)."""
 
     def __init__(
-        self, path: Path, fmt: str, *, schema: pa.Schema, compression: str = "zstd"
+        self,
+        path: Path,
+        fmt: str,
+        *,
+        schema: pa.Schema,
+        compression: str = "zstd",
+        csv_escape_formulas: bool = True,
     ) -> None:
         check_format(fmt, compression)
         self.path, self.fmt, self.schema, self.rows = path, fmt, schema, 0
+        self._escape = fmt == "csv" and csv_escape_formulas
         try:
             self._sink: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
             self._writer = _format_writer(self._sink, fmt, schema, compression)
         except (pa.ArrowException, OSError) as exc:
-            raise SinkError(f"could not start {path.name}: {exc}") from exc
+            raise SinkError(f"could not start {str(path)!r}: {_reason(exc)}") from exc
 
     def write(self, chunk: pa.Table) -> None:
         """Append `chunk` (conformed to the writer's schema)."""
         table = conform(chunk, self.schema)
         try:
+            if self._escape:
+                table = escape_formulas(table)
             if self._writer is None:
                 for batch in table.to_batches():
                     self._sink.write(_jsonl_lines(batch))
             else:
                 self._writer.write_table(table)
         except (pa.ArrowException, OSError, TypeError) as exc:
-            raise SinkError(f"could not write {self.path.name}: {exc}") from exc
+            raise SinkError(f"could not write {str(self.path)!r}: {_reason(exc)}") from exc
         self.rows += table.num_rows
 
     def close(self) -> None:
@@ -175,7 +211,7 @@ class TableFileWriter:
             if self._writer is not None:
                 self._writer.close()
         except (pa.ArrowException, OSError) as exc:
-            raise SinkError(f"could not finish {self.path.name}: {exc}") from exc
+            raise SinkError(f"could not finish {str(self.path)!r}: {_reason(exc)}") from exc
         finally:
             self._sink.close()
 
@@ -199,7 +235,9 @@ def _format_writer(
     return None
 
 
-def write_table_bytes(table: pa.Table, fmt: str, *, compression: str = "zstd") -> bytes:
+def write_table_bytes(
+    table: pa.Table, fmt: str, *, compression: str = "zstd", csv_escape_formulas: bool = True
+) -> bytes:
     """The bytes of `table` written as one Parquet, CSV or JSONL file."""
     check_format(fmt, compression)
     buffer = io.BytesIO()
@@ -208,7 +246,7 @@ def write_table_bytes(table: pa.Table, fmt: str, *, compression: str = "zstd") -
             options = _parquet_options(table.schema)
             pq.write_table(table, buffer, compression=compression, **options)
         elif fmt == "csv":
-            pacsv.write_csv(table, buffer)
+            pacsv.write_csv(escape_formulas(table) if csv_escape_formulas else table, buffer)
         else:
             for batch in table.to_batches():
                 buffer.write(_jsonl_lines(batch))

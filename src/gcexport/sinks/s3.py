@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gcexport.errors import DestinationError, SinkError
-from gcexport.sinks.storage import MARKER, MARKER_BYTES, STAGING
+from gcexport.sinks.storage import MARKER, MARKER_BYTES, STAGING, left_behind
 
 __all__ = ["MAX_PRESIGN", "S3Storage"]
 
@@ -138,6 +138,17 @@ class S3Storage:
     def discard(self, tag: str) -> None:
         self._delete(self._staged.pop(tag, []))
         shutil.rmtree(self.staging_dir(tag), ignore_errors=True)
+
+    def sweep_staging(self, run_id: str) -> int:
+        """Delete staging keys left by runs that started before `run_id`; how many went."""
+        prefix = self.key(f"{STAGING}/")
+        keys = [
+            k
+            for k in self._list_keys(prefix)
+            if left_behind(k[len(prefix) :].split("/")[0], run_id)
+        ]
+        self._delete(keys)
+        return len(keys)
 
     def put_bytes(self, relpath: str, data: bytes, content_type: str) -> str:
         self._call(

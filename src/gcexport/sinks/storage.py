@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -24,7 +25,7 @@ from typing import Protocol
 
 from gcexport.errors import DestinationError, SinkError
 
-__all__ = ["MARKER", "LocalStorage", "Storage"]
+__all__ = ["MARKER", "LocalStorage", "Storage", "left_behind"]
 
 MARKER = "_gcexport.json"
 MARKER_BYTES = b'{"tool": "gcexport", "layout": 1}\n'
@@ -50,6 +51,15 @@ class Storage(Protocol):
     def fetch(self, relpath: str, into: Path) -> Path: ...
     def list_dirs(self, rel_dir: str) -> list[str]: ...
     def presign(self, uri: str, expires: timedelta) -> str: ...
+    def sweep_staging(self, run_id: str) -> int: ...
+
+
+def left_behind(tag: str, run_id: str) -> bool:
+    """Whether staging `tag` is of a run that started before `run_id` (or in its second) and died.
+
+    Tags are `<run_id>-<hex>`, and a run id starts with its UTC start time (`20261123T051700Z-…`).
+    """
+    return not tag.startswith(run_id) and tag[:16] <= run_id[:16]
 
 
 class LocalStorage:
@@ -154,6 +164,19 @@ class LocalStorage:
 
     def presign(self, uri: str, expires: timedelta) -> str:
         raise DestinationError("presigned links need an s3:// destination, not a local folder")
+
+    def sweep_staging(self, run_id: str) -> int:
+        """Remove staging folders left by runs that started before `run_id`; how many went."""
+        staging = self.root / STAGING
+        if not staging.is_dir():
+            return 0
+        gone = [w for w in staging.iterdir() if left_behind(w.name, run_id)]
+        for work in gone:
+            # A half-published partition (`old` moved aside) was already repaired by _recover.
+            shutil.rmtree(work, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            staging.rmdir()  # only when empty
+        return len(gone)
 
     def _recover(self) -> None:
         """Finish or undo publications a crash interrupted; drop day-old abandoned staging."""
