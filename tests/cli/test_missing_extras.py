@@ -36,6 +36,9 @@ BLOCKED_RUN = (
          {**CREDS, "SNOWFLAKE_PASSWORD": "pw"},
          "a snowflake:// warehouse needs the Python package snowflake.connector, which is not "
          "installed: pip install 'gcexport[snowflake]'"),
+        ("boto3,botocore", ["report", "--presign", "24h", "--set-out"], {},
+         "an s3:// destination needs the Python package boto3, which is not installed: "
+         "pip install 'gcexport[s3]'"),
     ],
 )  # fmt: skip
 def test_missing_extra_is_one_sentence_and_exit_2(

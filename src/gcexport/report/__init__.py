@@ -108,9 +108,17 @@ def build_report_command(
     end: datetime | None,
     queues: list[str],
     out: Path,
+    presign: str | None = None,
 ) -> int:
-    """The CLI's `gcexport report`: build from the configured warehouse, print the path, exit code."""
+    """The CLI's `gcexport report`: build from the configured warehouse, print the path, exit code.
+
+    With `presign` (e.g. "24h") the report is also uploaded next to the s3:// output and a
+    presigned link to it is printed on a second line.
+    """
+    from gcexport.sharing import parse_presign, share_report
+
     try:
+        expires = parse_presign(presign, out=settings.export.out) if presign else None
         url = settings.export.warehouse_url()
         if url is None:
             raise ConfigError(
@@ -125,10 +133,13 @@ def build_report_command(
             time_zone=_time_zone(settings),
             custom_kpis=settings.kpis,
         )
+        link = share_report(settings, result.path, expires=expires) if expires else None
     except GcExportError as exc:
         print(f"gcexport: error: {exc}", file=sys.stderr)
         return exc.exit_code
     print(result.path)
+    if link:
+        print(link)
     return 0
 
 
