@@ -31,7 +31,7 @@ def sample_bytes(name: str) -> bytes:
 
 def _stamp(text: str) -> int | None:
     try:
-        stamp = datetime.fromisoformat(text)
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))  # 3.10 reads no Z
     except ValueError:
         return None
     if stamp.tzinfo is None:
