@@ -115,6 +115,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"sdist": sdist, "wheel": wheel}
 
 
+@pytest.mark.timeout(900)  # builds the sdist and the wheel (the fixture) first
 def test_sdist_and_wheel_pass_twine_check_and_hold_the_license(dist: dict[str, Path]) -> None:
     report = _run([sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.values())])
     assert report.count("PASSED") == 2, report
@@ -134,6 +135,7 @@ def test_sdist_and_wheel_pass_twine_check_and_hold_the_license(dist: dict[str, P
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # two venvs' installs, a demo and the unit tests, on a busy machine
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_wheel_without_extras_runs_on_the_oldest_and_newest_python(
     dist: dict[str, Path], version: str, tmp_path: Path
