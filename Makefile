@@ -2,19 +2,27 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The demo needs only the product; tests, lint and type checks need the dev toolchain too.
+PRODUCT := $(VENV)/.product-stamp
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint typecheck unit install browser clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(PRODUCT): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(PRODUCT)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(PRODUCT) $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(PRODUCT)
 	$(BIN)/gcexport demo --out ./gcexport-demo --days 3
 
 lint: $(STAMP)

@@ -1,4 +1,10 @@
-"""Shared test helpers: run the real CLI in a subprocess with a clean environment."""
+"""Shared test helpers: the suite's "now", and the real CLI in a subprocess with a clean environment.
+
+Every test that depends on "now" takes it from `TEST_NOW` (in-process clocks) or gets it through
+`GCEXPORT_NOW` (subprocesses, set by `clean_env`), so the suite gives the same result on any date.
+`GCEXPORT_TEST_NOW=2028-02-29T00:00:30Z make test` runs the whole suite at another instant
+(`GCEXPORT_TEST_NOW=wall` on the real clock).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,39 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "genesys-api" / "samples"
-if not SAMPLES.is_dir():  # a clone placed elsewhere: look beside the repository's parent too
-    SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "genesys-api" / "samples"
+from gcexport.timespan import parse_timestamp
+
+DEFAULT_TEST_NOW = datetime(2026, 6, 10, 9, 41, 27, tzinfo=timezone.utc)
+
+
+def _test_now() -> datetime | None:
+    text = os.environ.get("GCEXPORT_TEST_NOW", "").strip()
+    if text == "wall":
+        return None
+    moment = parse_timestamp(text) if text else DEFAULT_TEST_NOW
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+TEST_NOW_OR_WALL = _test_now()
+# The instant the suite runs at: fixed by default, `GCEXPORT_TEST_NOW` to choose another.
+TEST_NOW = TEST_NOW_OR_WALL or datetime.now(timezone.utc)
+
+
+def clock_env() -> dict[str, str]:
+    """The variables that start a subprocess's clock at `TEST_NOW` (none on the wall clock)."""
+    if TEST_NOW_OR_WALL is None:
+        return {}
+    return {"GCEXPORT_NOW": TEST_NOW.isoformat()}
+
+
+# The real API samples the tests use, with where each came from (fixtures/genesys/SOURCES.md).
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "genesys"
 
 
 @dataclass
@@ -30,12 +61,16 @@ class CliResult:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The current environment minus every Genesys/AWS/Snowflake variable, plus `extra`."""
+    """The current environment minus every Genesys/AWS/Snowflake variable, plus `extra`.
+
+    The subprocess's clock starts at `TEST_NOW`.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("GENESYS_", "AWS_", "SNOWFLAKE_", "GCEXPORT_"))
     }
+    env.update(clock_env())
     env.update(extra)
     return env
 

@@ -17,12 +17,12 @@ import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from gcexport.clock import utcnow
 from gcexport.errors import DestinationError, SinkError
 from gcexport.redact import Redactor, redact_data, register
 
@@ -72,7 +72,7 @@ class AuditLog:
     def write(self, kind: str, **fields: Any) -> None:
         record = {
             "type": kind,
-            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": utcnow().isoformat(timespec="milliseconds"),
             "run_id": self.run_id,
             **getattr(self._local, "fields", {}),
             **fields,

@@ -254,6 +254,12 @@ def report(
     min_volume: Annotated[
         int, typer.Option(min=0, help="Mark rate points resting on fewer interactions.")
     ] = 10,
+    presign: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Upload to the s3:// output (export.out) and print a link valid this long, e.g. 24h."
+        ),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Render a self-contained HTML KPI report with charts from the warehouse."""
@@ -272,8 +278,30 @@ def report(
             queues=queue or [],
             out=out,
             min_volume=min_volume,
+            presign=presign,
         )
     )
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str, typer.Argument(help='One SQL statement, e.g. "select * from queue_kpis".')
+    ],
+    warehouse: Annotated[
+        Optional[str],
+        typer.Option(
+            help="DuckDB warehouse URL (default: the config's, ./gcexport-data/gcexport.duckdb)."
+        ),
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """Query the DuckDB warehouse read-only and print the result (no DuckDB CLI needed)."""
+    from gcexport.sql import run_sql_command
+
+    settings = _settings(config, _export_overrides(warehouse=warehouse))
+    raise typer.Exit(run_sql_command(settings, query, fmt=format_))
 
 
 @app.command()

@@ -5,21 +5,49 @@ Example::
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
     clock.sleep(30)          # returns at once
     assert clock.slept == [30]
+
+`GCEXPORT_NOW=2027-03-31T23:59:00Z gcexport demo` runs the real clock from that instant on (at
+real speed): how the test suite runs a subprocess on any date, and how a run is replayed as of T.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "FakeClock", "SystemClock", "utcnow"]
+from gcexport.errors import ConfigError
+from gcexport.timespan import parse_timestamp
+
+__all__ = ["NOW_VARIABLE", "Clock", "FakeClock", "SystemClock", "utcnow"]
+
+NOW_VARIABLE = "GCEXPORT_NOW"
 
 
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    """The current time as an aware UTC datetime (shifted to start at `GCEXPORT_NOW` if set)."""
+    shift = _shift()  # first: the first reading is then never before the instant it names
+    return datetime.now(timezone.utc) + shift
+
+
+@functools.cache
+def _shift() -> timedelta:
+    """How far `GCEXPORT_NOW` moves this process's clock: read once, at the first look."""
+    text = os.environ.get(NOW_VARIABLE, "").strip()
+    if not text:
+        return timedelta(0)
+    try:
+        start = parse_timestamp(text)
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise ConfigError(
+            f"{NOW_VARIABLE}={text!r} is not a timestamp with a zone, such as 2027-03-31T23:59:00Z"
+        )
+    return start - datetime.now(timezone.utc)
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from gcexport.clock import utcnow
 from gcexport.errors import ConfigError, CredentialsError
 from gcexport.inputs import (
     FIRST_YEAR,
@@ -33,6 +34,7 @@ from gcexport.inputs import (
 )
 from gcexport.redact import register
 from gcexport.regions import resolve_region
+from gcexport.timespan import parse_timestamp
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -244,7 +246,7 @@ class ExportSettings(_Section):
     @field_validator("first_start")
     @classmethod
     def _first_start(cls, value: str) -> str:
-        cls.first_start_at_for(value, datetime.now(timezone.utc))
+        cls.first_start_at_for(value, utcnow())
         return value
 
     @staticmethod
@@ -346,7 +348,7 @@ def parse_instant(text: str, *, name: str = "date") -> datetime:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             parsed = datetime.combine(date.fromisoformat(value), time(), tzinfo=timezone.utc)
         else:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = parse_timestamp(value)
     except ValueError:
         raise ConfigError(
             f"--{name} {text!r} is not a date or timestamp; use YYYY-MM-DD or an ISO-8601 "

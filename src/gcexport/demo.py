@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gcexport.clock import SystemClock
+from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, load_settings
 from gcexport.pipeline import ExportRequest
 from gcexport.runner import run_export_command
@@ -51,11 +51,17 @@ def demo_settings(out: Path) -> Settings:
     )
 
 
-def run_demo(*, out: Path, days: int, conversations_per_day: int, quiet: bool) -> int:
-    """Export `days` whole days before today from a fresh emulator; print the KPIs; return 0."""
+def run_demo(
+    *, out: Path, days: int, conversations_per_day: int, quiet: bool, clock: Clock | None = None
+) -> int:
+    """Export `days` whole days before today from a fresh emulator; print the KPIs; return 0.
+
+    `clock` (default: the real one) is shared by the emulator and the exporter, so a test can run
+    the demo at any instant; a `FakeClock` also makes the job polling instant.
+    """
     from gcexport.emulator import Emulator, EmulatorConfig
 
-    clock = SystemClock()
+    clock = clock or SystemClock()
     emulator = Emulator(
         EmulatorConfig(
             seed=7,
@@ -67,7 +73,8 @@ def run_demo(*, out: Path, days: int, conversations_per_day: int, quiet: bool) -
             # A day's lag puts the jobs watermark inside yesterday at any hour: older days come
             # from async jobs and are final, yesterday from the query and stays provisional.
             availability_lag=timedelta(hours=24),
-        )
+        ),
+        clock=clock,
     )
     today = day_floor(clock.now())
     settings = demo_settings(out)

@@ -24,6 +24,7 @@ import httpx
 from gcexport.clock import Clock
 from gcexport.config import Connection, Settings, parse_duration
 from gcexport.errors import ConfigError, DestinationError
+from gcexport.extras import import_extra
 from gcexport.locations import check_locations
 from gcexport.state import StateStore
 from gcexport.windows import Window
@@ -248,6 +249,7 @@ def validate_warehouse_url(url: str) -> None:
         if unknown:
             raise ConfigError(f"Unknown Snowflake URL parameter {sorted(unknown)[0]!r}.")
         _check_snowflake_options(parse_qs(parsed.query))
+        import_extra("snowflake.connector", extra="snowflake", purpose="a snowflake:// warehouse")
         return
     raise ConfigError(
         f"Unsupported warehouse URL {url.split('?', 1)[0]!r}; use duckdb:///path/file.duckdb "

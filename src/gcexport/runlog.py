@@ -18,6 +18,7 @@ import orjson
 import pyarrow as pa
 
 from gcexport.sinks.warehouse import quote_ident
+from gcexport.timespan import parse_timestamp
 
 __all__ = ["PARTITIONS_SCHEMA", "RUNS_SCHEMA", "record_run"]
 
@@ -72,7 +73,7 @@ def _append(warehouse: Any, table: str, day: date, new: pa.Table) -> None:
 
 
 def _ts(text: str) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return parse_timestamp(text) if text else None
 
 
 def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: date) -> None:

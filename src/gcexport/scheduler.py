@@ -26,6 +26,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import DATASETS, ScheduleSpec, Settings
 from gcexport.errors import ConfigError, GcExportError, LockedError
 from gcexport.state import StateStore
+from gcexport.timespan import parse_timestamp
 
 __all__ = ["Scheduler", "run_scheduler", "validate_schedules"]
 
@@ -60,7 +61,7 @@ class Scheduler:
         last = self.last.get(spec.name)
         if last is None:
             return bool(croniter.match(spec.cron, now.replace(second=0, microsecond=0)))
-        return previous > datetime.fromisoformat(last)
+        return previous > parse_timestamp(last)
 
     def seconds_until_next(self, now: datetime) -> float:
         nexts = [croniter(s.cron, now).get_next(datetime) for s in self.settings.schedules]

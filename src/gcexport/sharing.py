@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gcexport.config import Settings, parse_duration
 from gcexport.errors import ConfigError
+from gcexport.extras import import_extra
 from gcexport.plan import MAX_PRESIGN
 
 __all__ = ["parse_presign", "share_report"]
@@ -26,6 +27,7 @@ def parse_presign(text: str, *, out: str) -> timedelta:
         raise ConfigError(
             "--presign needs an s3:// output (export.out); local files have no links to share."
         )
+    import_extra("boto3", extra="s3", purpose="an s3:// destination")  # before writing anything
     return duration
 
 

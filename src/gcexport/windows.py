@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from gcexport.timespan import parse_timestamp
+
 __all__ = ["UTC", "Window", "day_floor", "incremental_days", "plan_days"]
 
 UTC = timezone.utc
@@ -67,7 +69,7 @@ class Window:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_timestamp(text).astimezone(UTC)
 
 
 def day_floor(moment: datetime) -> datetime:

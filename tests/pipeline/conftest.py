@@ -6,13 +6,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from gcexport.emulator import Emulator, EmulatorConfig, serve
-from tests.conftest import CliResult, clean_env, run_cli
+from tests.conftest import TEST_NOW, CliResult, clean_env, run_cli
 
 
 class OffsetClock:
@@ -58,7 +58,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     Noon keeps the jobs watermark (now - 6 h) past the end of every earlier day, whatever the hour.
     Parametrize it indirectly with a tuple of emulator modes to switch "may" behaviours on.
     """
-    today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    today = TEST_NOW.replace(hour=12, minute=0, second=0, microsecond=0)
     clock = OffsetClock(today - timedelta(days=1))
     config = EmulatorConfig(
         seed=11,

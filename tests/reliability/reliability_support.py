@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from gcexport.config import Settings, load_settings
 from gcexport.emulator import Emulator
+from tests.conftest import clock_env
 
 CLIENT_ID = "emulator-client"
 CLIENT_SECRET = "emulator-secret"
@@ -121,6 +122,7 @@ def cli_env(api_url: str, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("GENESYS_", "AWS_", "SNOWFLAKE_", "GCEXPORT_"))
     }
+    env.update(clock_env())
     env.update(
         GENESYS_CLIENT_ID=CLIENT_ID,
         GENESYS_CLIENT_SECRET=CLIENT_SECRET,

@@ -10,7 +10,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from gcexport.clock import FakeClock
 from gcexport.demo import demo_settings, run_demo
+from tests.conftest import TEST_NOW
 
 BROWSER_ARGS = [
     "--no-sandbox",
@@ -41,7 +43,9 @@ class Demo:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     out = tmp_path_factory.mktemp("report-demo")
-    code = run_demo(out=out, days=2, conversations_per_day=300, quiet=True)
+    code = run_demo(
+        out=out, days=2, conversations_per_day=300, quiet=True, clock=FakeClock(TEST_NOW)
+    )
     assert code == 0
     settings = demo_settings(out)
     url = settings.export.warehouse_url()

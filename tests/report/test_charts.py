@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from gcexport.report.charts import timeline
 from gcexport.report.queries import BucketRow
 from gcexport.report.scope import QueryKinds, Scope
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+
 
 
 def _scope(zone: str, start: datetime, hours: int) -> Scope:

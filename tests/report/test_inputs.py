@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ import pytest
 
 from gcexport.errors import ConfigError, DestinationError, GcExportError
 from gcexport.report import build_report
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+
 
 Demo = Any  # the `demo` fixture of conftest.py
 

@@ -58,7 +58,7 @@ def test_jsonl_writes_one_object_per_row_with_iso_dates() -> None:
         "flag": True,
         "started": "2026-11-20T01:02:03.456000Z",
     }
-    assert datetime.fromisoformat(rows[0]["started"]) == WHEN
+    assert datetime.fromisoformat(rows[0]["started"].replace("Z", "+00:00")) == WHEN
     assert rows[1] == dict.fromkeys(rows[0], None) | {"flag": False}
 
 

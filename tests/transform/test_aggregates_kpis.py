@@ -256,7 +256,7 @@ def _kpis_from_details(
                     continue
                 metrics = {m["name"]: m for m in session.get("metrics", [])}
                 for m in session.get("metrics", []):
-                    emit = datetime.fromisoformat(m["emitDate"])
+                    emit = datetime.fromisoformat(m["emitDate"].replace("Z", "+00:00"))
                     if m["name"] in METRICS and DAY <= emit < end:
                         cell = acc[
                             (
@@ -268,7 +268,9 @@ def _kpis_from_details(
                         cell[m["name"] + ".count"] += m["value"] if m["name"].startswith("n") else 1
                         cell[m["name"] + ".sum"] += m["value"]
                 if part["purpose"] == "acd" and "tAcd" in metrics:
-                    emit = datetime.fromisoformat(metrics["tAcd"]["emitDate"])
+                    emit = datetime.fromisoformat(
+                        metrics["tAcd"]["emitDate"].replace("Z", "+00:00")
+                    )
                     if DAY <= emit < end:
                         cell = acc[
                             (

@@ -87,7 +87,9 @@ def test_values_are_typed() -> None:
     ).tables
     first = tables["conversations"].to_pylist()[0]
     source = page["conversations"][0]
-    assert first["conversation_start"] == datetime.fromisoformat(source["conversationStart"])
+    assert first["conversation_start"] == datetime.fromisoformat(
+        source["conversationStart"].replace("Z", "+00:00")
+    )
     assert first["conversation_start"].tzinfo is not None
     assert first["partition_date"] == date.fromisoformat(source["conversationStart"][:10])
     assert orjson.loads(first["division_ids"]) == source["divisionIds"]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
-SAMPLES = Path("/work/shared/genesys-api/samples")
-if not SAMPLES.exists():  # the samples also ship beside the repo in some checkouts
-    SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "genesys-api" / "samples"
+from tests.conftest import SAMPLES
 
 DETAIL_PAGES = [
     "details-job-results.page-with-cursor.xfaith4-fixture.json",
@@ -34,7 +31,7 @@ def sample_bytes(name: str) -> bytes:
 
 def _stamp(text: str) -> int | None:
     try:
-        stamp = datetime.fromisoformat(text)
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))  # 3.10 reads no Z
     except ValueError:
         return None
     if stamp.tzinfo is None:

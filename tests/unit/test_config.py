@@ -131,8 +131,9 @@ def test_dates_and_durations() -> None:
 
 def test_the_example_config_is_valid_end_to_end(tmp_path: Path) -> None:
     """gcexport.example.toml loads, and every query, KPI and cron in it passes run validation."""
-    from gcexport.clock import SystemClock
+    from gcexport.clock import FakeClock
     from gcexport.plan import prepare
+    from tests.conftest import TEST_NOW
 
     example = Path(__file__).resolve().parents[2] / "gcexport.example.toml"
     settings = load_settings(
@@ -141,7 +142,7 @@ def test_the_example_config_is_valid_end_to_end(tmp_path: Path) -> None:
         dotenv_path=None,
         overrides={"export": {"out": str(tmp_path / "out"), "state_dir": str(tmp_path / "state")}},
     )
-    plan = prepare(settings, request_start=None, request_end=None, clock=SystemClock())
+    plan = prepare(settings, request_start=None, request_end=None, clock=FakeClock(TEST_NOW))
     assert [q.metrics[0] for q in plan.aggregate_queries] == ["nOffered", "tAnswered", "tHandle"]
     assert len(plan.report_requests) == 2 and len(settings.schedules) == 2
     assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()

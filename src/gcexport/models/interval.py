@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from gcexport.errors import QueryValidationError
+from gcexport.timespan import parse_timestamp
 
 __all__ = ["Interval", "format_instant", "parse_instant"]
 
@@ -31,7 +32,7 @@ def format_instant(value: datetime) -> str:
 
 def parse_instant(text: str) -> datetime:
     """Parse a Genesys timestamp, with or without millis (REFERENCE.md §2)."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = parse_timestamp(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)

@@ -143,9 +143,17 @@ def build_report_command(
     queues: list[str],
     out: Path,
     min_volume: int = MIN_VOLUME,
+    presign: str | None = None,
 ) -> int:
-    """The CLI's `gcexport report`: build from the configured warehouse, print the path, exit code."""
+    """The CLI's `gcexport report`: build from the configured warehouse, print the path, exit code.
+
+    With `presign` (e.g. "24h") the report is also uploaded next to the s3:// output and a
+    presigned link to it is printed on a second line.
+    """
+    from gcexport.sharing import parse_presign, share_report
+
     try:
+        expires = parse_presign(presign, out=settings.export.out) if presign else None
         url = settings.export.warehouse_url()
         if url is None:
             raise ConfigError(
@@ -161,10 +169,13 @@ def build_report_command(
             custom_kpis=settings.kpis,
             min_volume=min_volume,
         )
+        link = share_report(settings, result.path, expires=expires) if expires else None
     except GcExportError as exc:
         print(f"gcexport: error: {exc}", file=sys.stderr)
         return exc.exit_code
     print(result.path)
+    if link:
+        print(link)
     return 0
 
 

@@ -99,14 +99,18 @@ def resolve_scope(
     time_zone: str,
     tables: set[str],
 ) -> Scope:
-    """Pick the feeding queries, default the window to all data, and resolve queue names to ids."""
-    zone(time_zone)
+    """Pick the feeding queries, default the window to all data, and resolve queue names to ids.
+
+    The default window is the whole days, in `time_zone`, that hold any bucket of any feeding
+    query: a daily bucket starting at midnight is never cut off by a first hour without traffic.
+    """
+    tz = zone(time_zone)
     kinds = _query_kinds(source)
-    first, last = _data_bounds(source, kinds.queue)
+    first, last = _data_bounds(source, kinds)
     names = _queue_lookup(source) if "queues" in tables else {}
     scope = Scope(
-        start=start or first,
-        end=end or last,
+        start=start or _day_start(first, tz),
+        end=end or _day_end(last, tz),
         kinds=kinds,
         time_zone=time_zone,
         queue_ids=_queue_ids(queue_names, names),
@@ -142,15 +146,31 @@ def _length(granularity: object) -> timedelta:
         return timedelta(days=31)
 
 
-def _data_bounds(source: Source, query_name: str) -> tuple[datetime, datetime]:
+def _data_bounds(source: Source, kinds: QueryKinds) -> tuple[datetime, datetime]:
+    names = [name for name in (kinds.queue, kinds.agent, kinds.wrapup) if name is not None]
     rows = source.query(
         f"select min({col('interval_start')}), max({col('interval_end')}) from {AGG} "
-        f"where {col('query_name')} = {lit(query_name)}"
+        f"where {col('query_name')} in ({', '.join(lit(name) for name in names)})"
     )
     first, last = rows[0] if rows else (None, None)
     if first is None or last is None:
-        raise DestinationError(f"the warehouse holds no rows of the aggregate query {query_name}")
+        raise DestinationError(f"the warehouse holds no rows of the aggregate query {kinds.queue}")
     return first, last
+
+
+def _day_start(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Local midnight at or before `moment`, in `tz` (DST-safe: built from the local date)."""
+    local = moment.astimezone(tz)
+    return datetime(local.year, local.month, local.day, tzinfo=tz)
+
+
+def _day_end(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Local midnight at or after `moment`, in `tz`."""
+    start = _day_start(moment, tz)
+    if start >= moment:
+        return start
+    following = start.date() + timedelta(days=1)
+    return datetime(following.year, following.month, following.day, tzinfo=tz)
 
 
 def _queue_lookup(source: Source) -> dict[str, str]:

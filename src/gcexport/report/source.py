@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from gcexport.errors import DestinationError, GcExportError, SinkError
 
-__all__ = ["Source", "open_source", "require_tables", "table_names"]
+__all__ = ["Source", "duckdb_path", "open_source", "require_tables", "table_names"]
 
 REQUIRED = ("conversation_aggregates",)
 
@@ -61,13 +61,14 @@ class ReadOnlyDuckDB:
 def open_source(warehouse_url: str) -> Source:
     """DuckDB URLs open read-only (the file must exist); other URLs go through `open_warehouse`."""
     if warehouse_url.lower().startswith("duckdb://"):
-        return ReadOnlyDuckDB(_duckdb_path(warehouse_url))
+        return ReadOnlyDuckDB(duckdb_path(warehouse_url))
     from gcexport.sinks import open_warehouse
 
     return open_warehouse(warehouse_url)
 
 
-def _duckdb_path(url: str) -> Path:
+def duckdb_path(url: str) -> Path:
+    """The existing DuckDB file a `duckdb://` URL names; DestinationError when it is missing."""
     path = Path(url.split("://", 1)[1].split("?", 1)[0]).expanduser()
     if not path.is_file():
         raise DestinationError(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gcexport.errors import DestinationError, SinkError
+from gcexport.extras import import_extra
 from gcexport.sinks.storage import MARKER, MARKER_BYTES, STAGING, left_behind
 
 __all__ = ["MAX_PRESIGN", "S3Storage"]
@@ -36,7 +37,7 @@ class S3Storage:
     def __init__(
         self, bucket: str, prefix: str, *, sse: str = "AES256", kms_key_id: str | None = None
     ) -> None:
-        import boto3  # lazy: only S3 destinations need it
+        boto3 = import_extra("boto3", extra="s3", purpose="an s3:// destination")  # lazy
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError
 

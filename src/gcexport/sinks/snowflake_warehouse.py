@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gcexport.errors import ConfigError, CredentialsError, DestinationError, SinkError
+from gcexport.extras import import_extra
 from gcexport.sinks.formats import conform
 from gcexport.sinks.snowflake_target import Secret, SnowflakeTarget
 from gcexport.sinks.snowflake_types import snowflake_type
@@ -70,13 +71,14 @@ class SnowflakeWarehouse:
 
     def _connect(self) -> Any:
         if self._conn is None:
-            import snowflake.connector  # lazy: only Snowflake users need the driver
-
+            connector = import_extra(  # lazy: only Snowflake users need the driver
+                "snowflake.connector", extra="snowflake", purpose="a snowflake:// warehouse"
+            )
             try:
-                self._conn = snowflake.connector.connect(
+                self._conn = connector.connect(
                     **self.target.connect_args(), password=self._password.reveal()
                 )
-            except snowflake.connector.errors.Error as exc:
+            except connector.errors.Error as exc:
                 raise DestinationError(
                     f"cannot connect to Snowflake account {self.target.account} as "
                     f"{self.target.user}: {self._scrub(str(exc.msg))}"

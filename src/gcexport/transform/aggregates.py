@@ -10,6 +10,7 @@ import orjson
 import pyarrow as pa
 
 from gcexport.errors import DataError
+from gcexport.timespan import parse_timestamp
 from gcexport.transform.columns import TIMESTAMP
 from gcexport.transform.schemas import TAIL
 from gcexport.transform.spec import snake
@@ -139,7 +140,7 @@ def _stat_row(
 def parse_interval(interval: str) -> tuple[datetime, datetime]:
     """`"2025-03-01T00:00:00.000Z/2025-03-02T00:00:00.000Z"` → two UTC datetimes."""
     try:
-        start, end = (datetime.fromisoformat(part) for part in interval.split("/"))
+        start, end = (parse_timestamp(part) for part in interval.split("/"))
     except ValueError as exc:
         raise DataError(f"aggregate interval {interval!r} is not 'start/end' in ISO-8601") from exc
     return _utc(start), _utc(end)

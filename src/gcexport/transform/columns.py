@@ -10,6 +10,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gcexport.timespan import parse_timestamp
 from gcexport.transform.jsontext import Misread, concat, members_text, to_json_text
 from gcexport.transform.spec import Kind, ListOf, Obj, snake
 
@@ -98,7 +99,7 @@ def _parse_one(value: str | None) -> tuple[datetime | None, str | None]:
     if value is None:
         return None, None
     try:
-        stamp = datetime.fromisoformat(value)
+        stamp = parse_timestamp(value)
     except ValueError:
         return None, value
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)), None

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from gcexport.timespan import parse_timestamp
 from gcexport.transform.columns import TIMESTAMP
 from gcexport.transform.schemas import TAIL
 
@@ -153,7 +154,7 @@ def _fits(value: Any, kind: pa.DataType) -> bool:
 
 def _timestamp(text: str) -> datetime | None:
     try:
-        stamp = datetime.fromisoformat(text)
+        stamp = parse_timestamp(text)
     except ValueError:
         return None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)

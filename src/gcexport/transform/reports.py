@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gcexport.errors import ConfigError, DataError
+from gcexport.timespan import parse_timestamp
 from gcexport.transform.columns import TIMESTAMP
 
 _INT = re.compile(r"^-?\d+$")
@@ -113,7 +114,7 @@ def _duration_ms(text: str, _: ZoneInfo) -> int:
 
 
 def _timestamp(text: str, zone: ZoneInfo) -> datetime:
-    stamp = datetime.fromisoformat(text)
+    stamp = parse_timestamp(text)
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=zone)).astimezone(timezone.utc)
 
 
@@ -121,7 +122,7 @@ def _is_timestamp(text: str) -> bool:
     if not _STAMP.match(text):
         return False
     try:
-        datetime.fromisoformat(text)
+        parse_timestamp(text)
     except ValueError:
         return False
     return True
