@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from gcexport.errors import ConfigError, DestinationError, SinkError
 from gcexport.sinks.formats import conform
-from gcexport.sinks.warehouse import PARTITION_COLUMN, quote_ident
+from gcexport.sinks.sql import PARTITION_COLUMN, quote_ident
 
 __all__ = ["DuckDBWarehouse"]
 
