@@ -240,30 +240,10 @@ def report(
     start_at = parse_instant(start, name="start") if start else None
     end_at = parse_instant(end, name="end") if end else None
     settings = _settings(config, _export_overrides(warehouse=warehouse))
-    from gcexport.report import build_report_command
+    from gcexport.kpi_report import build_report_command
 
     raise typer.Exit(
         build_report_command(settings, start=start_at, end=end_at, queues=queue or [], out=out)
-    )
-
-
-@app.command()
-def bench(
-    conversations: Annotated[
-        int, typer.Option(min=100, help="Conversations for the end-to-end run.")
-    ] = 200_000,
-    json_path: Annotated[
-        Optional[Path], typer.Option("--json", help="Write the results as JSON here.")
-    ] = None,
-    only: Annotated[
-        Optional[list[str]], typer.Option(help="Run only these benchmarks (repeatable).")
-    ] = None,
-) -> None:
-    """Run the benchmark suite in bench/ (from a source checkout) and print a results table."""
-    from gcexport.benchrun import run_bench_command
-
-    raise typer.Exit(
-        run_bench_command(conversations=conversations, json_path=json_path, only=only or [])
     )
 
 

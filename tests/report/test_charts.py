@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gcexport.report.charts import timeline
-from gcexport.report.queries import BucketRow
-from gcexport.report.scope import QueryKinds, Scope
+from gcexport.kpi_report.charts import timeline
+from gcexport.kpi_report.queries import BucketRow
+from gcexport.kpi_report.scope import QueryKinds, Scope
 
 
 def _scope(zone: str, start: datetime, hours: int) -> Scope:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from gcexport.report.quality import PartitionFact, Quality, RunFact
+from gcexport.kpi_report.quality import PartitionFact, Quality, RunFact
 
 __all__ = ["render_quality"]
 
