@@ -90,9 +90,9 @@ def parse_set_options(items: list[str] | None) -> dict[str, Any]:
 
 
 def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
-    from gcexport.config import load_settings
+    from gcexport.config import find_config_file, load_settings
 
-    return load_settings(config_file=config, overrides=overrides)
+    return load_settings(config_file=config or find_config_file(), overrides=overrides)
 
 
 def _export_overrides(**flags: Any) -> dict[str, Any]:

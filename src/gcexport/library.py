@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from gcexport.clock import Clock
-from gcexport.config import Settings, load_settings
+from gcexport.config import Settings, find_config_file, load_settings
 from gcexport.errors import ConfigError
 from gcexport.kpi_report import ReportResult, build_report
 from gcexport.pipeline import ExportRequest, RunSummary, run_export
@@ -42,12 +42,13 @@ def export(
 ) -> RunSummary:
     """Run one export: `[start, end)` in whole UTC days, or incrementally when both are None.
 
-    `settings` defaults to `load_settings()` (environment, `.env`, defaults). A date means
+    `settings` defaults to `load_settings()` over `./gcexport.toml` when present (then `.env`,
+    the environment, defaults). A date means
     midnight UTC; a naive datetime is taken as UTC. `transport` points the client at another
     HTTP transport (the emulator's, in tests). Raises a `GcExportError`; the run's summary rides
     on the error's `.summary` when the run had started.
     """
-    settings = settings if settings is not None else load_settings()
+    settings = settings if settings is not None else load_settings(config_file=find_config_file())
     request = ExportRequest(start=_instant(start, "start"), end=_instant(end, "end"))
     return run_export(settings, request, transport=transport, clock=clock)
 
@@ -61,7 +62,7 @@ def report(
     queues: Sequence[str] = (),
 ) -> ReportResult:
     """Write the HTML KPI report of the configured warehouse for `[start, end)` (default: all)."""
-    settings = settings if settings is not None else load_settings()
+    settings = settings if settings is not None else load_settings(config_file=find_config_file())
     url = settings.export.warehouse_url()
     if url is None:
         raise ConfigError("no warehouse to report from: set export.warehouse")
