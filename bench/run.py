@@ -1,4 +1,4 @@
-"""The benchmark runner behind `gcexport bench`: run each benchmark, print a table, write JSON with the machine.
+"""The benchmark runner, `python -m bench.run` from a source checkout: run each benchmark, print a table, write JSON with the machine.
 
 A benchmark that fails is reported as failed (its error in the table and the JSON, exit code 1);
 the others still run.
@@ -224,7 +224,8 @@ if __name__ == "__main__":
     parser.add_argument("--only", action="append", default=[], choices=list(BENCHMARKS))
     args = parser.parse_args()
     command = "python -m bench.run " + " ".join(
-        [f"--conversations {args.conversations}"] + [f"--only {n}" for n in args.only]
+        [f"--conversations {args.conversations}", f"--json {args.json}"]
+        + [f"--only {n}" for n in args.only]
     )
     raise SystemExit(
         main(conversations=args.conversations, json_path=args.json, only=args.only, command=command)

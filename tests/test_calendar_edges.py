@@ -13,9 +13,9 @@ import pytest
 
 from gcexport.clock import FakeClock
 from gcexport.demo import demo_settings, run_demo
-from gcexport.report import build_report
-from gcexport.report.scope import resolve_scope
-from gcexport.report.source import ReadOnlyDuckDB
+from gcexport.kpi_report import build_report
+from gcexport.kpi_report.scope import resolve_scope
+from gcexport.kpi_report.source import ReadOnlyDuckDB
 from gcexport.windows import day_floor, incremental_days
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11+

@@ -1,12 +1,92 @@
-"""gcexport: Genesys Cloud analytics out of Genesys Cloud and into files, DuckDB and Snowflake."""
+"""gcexport: Genesys Cloud analytics out of Genesys Cloud and into files, DuckDB and Snowflake.
 
-from __future__ import annotations
+The public Python API — everything the command line does, as calls that return values and raise
+typed errors (never print, never exit)::
 
-from importlib.metadata import PackageNotFoundError, version
+    import gcexport
+
+    settings = gcexport.load_settings(config_file=Path("gcexport.toml"))
+    summary = gcexport.export(settings, start=date(2026, 11, 1), end=date(2026, 11, 8))
+    print(summary.status, summary.tables["conversations"]["api_rows"])
+    gcexport.report(settings, out=Path("report.html"))
+
+Importing the package is cheap: the names below load their modules on first use.
+"""
+
+# No `from __future__ import annotations` and only underscored imports: every public name of this
+# module is in __all__, and a test holds that.
+import importlib as _importlib
+import typing as _typing
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
-    __version__ = version("gcexport")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _version("gcexport")
+except _PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+if _typing.TYPE_CHECKING:
+    from gcexport.clock import Clock, FakeClock, SystemClock
+    from gcexport.config import Settings, load_settings
+    from gcexport.errors import (
+        AbortError,
+        ConfigError,
+        GcExportError,
+        InputError,
+        ParityError,
+        TransientError,
+    )
+    from gcexport.kpi_report import ReportResult
+    from gcexport.library import export, report
+    from gcexport.pipeline import RunSummary
+
+# name -> the module that defines it (loaded lazily by __getattr__, PEP 562)
+_EXPORTS = {
+    "AbortError": "gcexport.errors",
+    "Clock": "gcexport.clock",
+    "ConfigError": "gcexport.errors",
+    "FakeClock": "gcexport.clock",
+    "GcExportError": "gcexport.errors",
+    "InputError": "gcexport.errors",
+    "ParityError": "gcexport.errors",
+    "ReportResult": "gcexport.kpi_report",
+    "RunSummary": "gcexport.pipeline",
+    "Settings": "gcexport.config",
+    "SystemClock": "gcexport.clock",
+    "TransientError": "gcexport.errors",
+    "export": "gcexport.library",
+    "load_settings": "gcexport.config",
+    "report": "gcexport.library",
+}
+
+__all__ = [
+    "AbortError",
+    "Clock",
+    "ConfigError",
+    "FakeClock",
+    "GcExportError",
+    "InputError",
+    "ParityError",
+    "ReportResult",
+    "RunSummary",
+    "Settings",
+    "SystemClock",
+    "TransientError",
+    "__version__",
+    "export",
+    "load_settings",
+    "report",
+]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gcexport' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

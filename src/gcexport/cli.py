@@ -96,9 +96,9 @@ def parse_set_options(items: list[str] | None) -> dict[str, Any]:
 
 
 def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
-    from gcexport.config import load_settings
+    from gcexport.config import find_config_file, load_settings
 
-    return load_settings(config_file=config, overrides=overrides)
+    return load_settings(config_file=config or find_config_file(), overrides=overrides)
 
 
 def _export_overrides(**flags: Any) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def report(
     start_at = parse_instant(start, name="start") if start else None
     end_at = parse_instant(end, name="end") if end else None
     settings = _settings(config, _export_overrides(warehouse=warehouse))
-    from gcexport.report import build_report_command
+    from gcexport.kpi_report import build_report_command
 
     raise typer.Exit(
         build_report_command(
@@ -302,26 +302,6 @@ def sql(
 
     settings = _settings(config, _export_overrides(warehouse=warehouse))
     raise typer.Exit(run_sql_command(settings, query, fmt=format_))
-
-
-@app.command()
-def bench(
-    conversations: Annotated[
-        int, typer.Option(min=100, help="Conversations for the end-to-end run.")
-    ] = 200_000,
-    json_path: Annotated[
-        Optional[Path], typer.Option("--json", help="Write the results as JSON here.")
-    ] = None,
-    only: Annotated[
-        Optional[list[str]], typer.Option(help="Run only these benchmarks (repeatable).")
-    ] = None,
-) -> None:
-    """Run the benchmark suite in bench/ (from a source checkout) and print a results table."""
-    from gcexport.benchrun import run_bench_command
-
-    raise typer.Exit(
-        run_bench_command(conversations=conversations, json_path=json_path, only=only or [])
-    )
 
 
 @state_app.command("show")

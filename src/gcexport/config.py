@@ -1,6 +1,9 @@
 """Settings: defaults, a TOML file, `.env`, environment variables and flags, merged in that order.
 
-Later sources win: flags > environment > `.env` > TOML file > defaults. Every problem becomes one
+Later sources win: flags > environment > `.env` > TOML file > defaults. Every key is also an
+environment variable, `GCEXPORT_<SECTION>__<KEY>` (`GCEXPORT_EXPORT__WORKERS=8`; a value starting
+with `[` or `{` is read as JSON), as dlt and Meltano users expect; without `--config`, a
+`./gcexport.toml` is read when present (`find_config_file`). Every problem becomes one
 ConfigError / CredentialsError sentence (exit code 2) before anything is written.
 
 Example::
@@ -12,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sys
@@ -50,6 +54,7 @@ __all__ = [
     "ReportExportSpec",
     "ScheduleSpec",
     "Settings",
+    "find_config_file",
     "load_settings",
     "parse_duration",
     "parse_instant",
@@ -380,14 +385,71 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"Config file {str(path)!r} cannot be read: {exc.strerror}.") from None
 
 
-def _read_env(env: Mapping[str, str], dotenv_path: Path | None) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if dotenv_path is not None and dotenv_path.is_file():
-        from dotenv import dotenv_values
+CONFIG_FILE_NAME = "gcexport.toml"
+ENV_PREFIX = "GCEXPORT_"
 
-        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-    values.update({k: v for k, v in env.items() if k in ENV_KEYS})
+
+def find_config_file(folder: Path | None = None) -> Path | None:
+    """`./gcexport.toml` (or in `folder`) when it exists: the config read without `--config`."""
+    path = (folder or Path.cwd()) / CONFIG_FILE_NAME
+    return path if path.is_file() else None
+
+
+def _dotenv(dotenv_path: Path | None) -> dict[str, str]:
+    if dotenv_path is None or not dotenv_path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+
+
+def _genesys_env(values: Mapping[str, str]) -> dict[str, str]:
     return {ENV_KEYS[k]: v for k, v in values.items() if k in ENV_KEYS and v != ""}
+
+
+def _keyed_env(values: Mapping[str, str]) -> dict[str, Any]:
+    """`GCEXPORT_SECTION__KEY=value` (or a whole `GCEXPORT_SECTION`) variables as nested settings.
+
+    Other `GCEXPORT_` names without `__` (`GCEXPORT_DEBUG`) are not config keys and pass by.
+    """
+    nested: dict[str, Any] = {}
+    for name, raw in values.items():
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if not name.startswith(ENV_PREFIX) or (
+            "__" not in name and path[0] not in Settings.model_fields
+        ):
+            continue
+        _check_env_path(name, path)
+        text = raw.strip()
+        value: Any = raw
+        if text[:1] in ("[", "{"):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ConfigError(f"Environment variable {name} is not valid JSON.") from None
+        nested = _merge(nested, _nest(path, value))
+    return nested
+
+
+def _check_env_path(name: str, path: list[str]) -> None:
+    model: Any = Settings
+    for depth, key in enumerate(path):
+        fields = getattr(model, "model_fields", None)
+        if fields is None:  # below a dict or list value (e.g. kpis.<name>): any key is the user's
+            return
+        if not key or key not in fields:
+            where = ".".join(path[: depth + 1])
+            raise ConfigError(
+                f"Environment variable {name} names no config key {where!r}; "
+                "see gcexport.example.toml for the valid keys."
+            )
+        model = fields[key].annotation
+
+
+def _nest(path: list[str], value: Any) -> dict[str, Any]:
+    for key in reversed(path[1:]):
+        value = {key: value}
+    return {path[0]: value}
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -418,8 +480,10 @@ def load_settings(
 ) -> Settings:
     """Merge every source into validated Settings; raise ConfigError with one clear sentence."""
     data: dict[str, Any] = _read_toml(config_file) if config_file else {}
-    from_env = _read_env(os.environ if env is None else env, dotenv_path)
-    data = _merge(data, {"genesys": from_env} if from_env else {})
+    for source in (_dotenv(dotenv_path), dict(os.environ if env is None else env)):
+        data = _merge(data, _keyed_env(source))
+        from_env = _genesys_env(source)
+        data = _merge(data, {"genesys": from_env} if from_env else {})
     data = _merge(data, overrides or {})
     _register_secrets(data)
     try:

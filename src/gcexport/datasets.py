@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -150,12 +150,24 @@ def finality(
     return window.end + settle <= now
 
 
-def export_day(ctx: ExportContext, dataset: str, window: Window) -> DayResult:
-    """Export one dataset for one day."""
-    from gcexport.agent_datasets import EXPORTERS  # lazy: it imports this module
+DayExporter = Callable[[ExportContext, Window], DayResult]
 
-    exporters = {DETAILS: _export_details, AGGREGATES: _export_aggregates, REPORTS: _export_reports}
-    exporters.update(EXPORTERS)
+
+def export_day(
+    ctx: ExportContext,
+    dataset: str,
+    window: Window,
+    *,
+    more: Mapping[str, DayExporter] | None = None,
+) -> DayResult:
+    """Export one dataset for one day; `more` adds day exporters defined elsewhere (agent time),
+    handed in by the run so that this module never imports them (no import cycle)."""
+    exporters: dict[str, DayExporter] = {
+        DETAILS: _export_details,
+        AGGREGATES: _export_aggregates,
+        REPORTS: _export_reports,
+    }
+    exporters.update(more or {})
     if dataset not in exporters:
         raise DataError(f"dataset {dataset!r} has no day exporter")
     with ctx.load.slots.hold(), ctx.audit.context(dataset=dataset, window=window.key):

@@ -90,7 +90,7 @@ def run_demo(
     warehouse_url = settings.export.warehouse_url()
     assert warehouse_url is not None
     _print_kpis(headline_kpis(warehouse_url), out)
-    from gcexport.report import build_report
+    from gcexport.kpi_report import build_report
 
     report = build_report(
         warehouse_url,

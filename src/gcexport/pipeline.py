@@ -26,7 +26,7 @@ import httpx
 import orjson
 
 from gcexport import __version__
-from gcexport.agent_datasets import AGENT_DATASETS, export_agent_lookups
+from gcexport.agent_datasets import AGENT_DATASETS, EXPORTERS, export_agent_lookups
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
@@ -316,7 +316,7 @@ def _run_days(
         ctx.load.warehouse_threads = loads
         try:
             futures: dict[Future[DayResult], tuple[str, Window]] = {
-                pool.submit(export_day, ctx, dataset, window): (dataset, window)
+                pool.submit(export_day, ctx, dataset, window, more=EXPORTERS): (dataset, window)
                 for dataset, window in tasks
             }
             pending = set(futures)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from gcexport.errors import ConfigError, GcExportError
-from gcexport.report.source import duckdb_path
+from gcexport.kpi_report.source import duckdb_path
 
 if TYPE_CHECKING:
     from gcexport.config import Settings

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import clean_env
 
-COMMANDS = ["export", "demo", "schedule", "check", "report", "bench", "emulator"]
+COMMANDS = ["export", "demo", "schedule", "check", "report", "emulator"]
 CREDS = {"GENESYS_CLIENT_ID": "abc", "GENESYS_CLIENT_SECRET": "xyz"}
 
 

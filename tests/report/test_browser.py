@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gcexport.report import ReportResult, build_report
+from gcexport.kpi_report import ReportResult, build_report
 
 Demo = Any  # the `demo` fixture of conftest.py: out, warehouse_url, kpis, sql(query)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from gcexport.report.charts import timeline
-from gcexport.report.queries import BucketRow
-from gcexport.report.scope import QueryKinds, Scope
+from gcexport.kpi_report.charts import timeline
+from gcexport.kpi_report.queries import BucketRow
+from gcexport.kpi_report.scope import QueryKinds, Scope
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11+
 

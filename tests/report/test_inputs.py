@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from gcexport.errors import ConfigError, DestinationError, GcExportError
-from gcexport.report import build_report
+from gcexport.kpi_report import build_report
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11+
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from gcexport.report.charts import rates_chart, timeline, volume_chart
-from gcexport.report.checks import impossible_shares
-from gcexport.report.quality import Quality
-from gcexport.report.quality_panel import render_quality
-from gcexport.report.queries import BucketRow, user_labels
-from gcexport.report.scope import QueryKinds, Scope
+from gcexport.kpi_report.charts import rates_chart, timeline, volume_chart
+from gcexport.kpi_report.checks import impossible_shares
+from gcexport.kpi_report.quality import Quality
+from gcexport.kpi_report.quality_panel import render_quality
+from gcexport.kpi_report.queries import BucketRow, user_labels
+from gcexport.kpi_report.scope import QueryKinds, Scope
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 

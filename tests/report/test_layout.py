@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gcexport.report import ReportResult, build_report
+from gcexport.kpi_report import ReportResult, build_report
 
 Demo = Any  # the `demo` fixture of conftest.py
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "report.png"

@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow.dataset as ds
 import pytest
 
-from gcexport.report import ReportResult, build_report
+from gcexport.kpi_report import ReportResult, build_report
 
 Demo = Any  # the `demo` fixture of conftest.py
 # the metrics the demo's queue query asks for (a cell exists when any of them was emitted)

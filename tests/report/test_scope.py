@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from gcexport.report.scope import resolve_scope
-from gcexport.report.source import ReadOnlyDuckDB
+from gcexport.kpi_report.scope import resolve_scope
+from gcexport.kpi_report.source import ReadOnlyDuckDB
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11+
 DAY1 = datetime(2026, 11, 29, tzinfo=UTC)

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from gcexport.report import build_report
+from gcexport.kpi_report import build_report
 from gcexport.sinks import open_warehouse
 
 TABLES = [

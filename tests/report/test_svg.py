@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gcexport.report import formats
-from gcexport.report.svg import (
+from gcexport.kpi_report import formats
+from gcexport.kpi_report.svg import (
     PALETTE,
     Frame,
     Series,

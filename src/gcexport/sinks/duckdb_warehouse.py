@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from gcexport.errors import ConfigError, DestinationError, LockedError, SinkError
 from gcexport.sinks.formats import conform
-from gcexport.sinks.warehouse import PARTITION_COLUMN, quote_ident
+from gcexport.sinks.sql import PARTITION_COLUMN, quote_ident
 
 __all__ = ["DuckDBWarehouse", "lock_holder"]
 

@@ -32,7 +32,7 @@ from gcexport.extras import import_extra
 from gcexport.sinks.formats import conform
 from gcexport.sinks.snowflake_target import Secret, SnowflakeTarget
 from gcexport.sinks.snowflake_types import snowflake_type
-from gcexport.sinks.warehouse import PARTITION_COLUMN, quote_ident
+from gcexport.sinks.sql import PARTITION_COLUMN, quote_ident
 
 __all__ = ["SnowflakeWarehouse"]
 

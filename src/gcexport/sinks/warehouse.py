@@ -15,10 +15,9 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from gcexport.errors import ConfigError
+from gcexport.sinks.sql import PARTITION_COLUMN, quote_ident
 
 __all__ = ["PARTITION_COLUMN", "Warehouse", "open_warehouse", "quote_ident"]
-
-PARTITION_COLUMN = "partition_date"
 
 
 class Warehouse(Protocol):
@@ -43,11 +42,6 @@ class Warehouse(Protocol):
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]: ...
 
     def close(self) -> None: ...
-
-
-def quote_ident(name: str) -> str:
-    """A double-quoted SQL identifier (quotes inside doubled)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def open_warehouse(url: str, *, lock_wait: float | None = None) -> Warehouse:

@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from gcexport.errors import ConfigError, GcExportError
-from gcexport.report.scope import AGG, Scope, col, lit
-from gcexport.report.source import Source
+from gcexport.kpi_report.scope import AGG, Scope, col, lit
+from gcexport.kpi_report.source import Source
 from gcexport.sinks.warehouse import quote_ident
 from gcexport.transform.kpis import RATIOS, SUMS, TARGET, KpiColumn
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from gcexport.report.checks import KpiFlag
-from gcexport.report.media import scroll
-from gcexport.report.quality import PartitionFact, Quality, RunFact
+from gcexport.kpi_report.checks import KpiFlag
+from gcexport.kpi_report.media import scroll
+from gcexport.kpi_report.quality import PartitionFact, Quality, RunFact
 
 __all__ = ["render_quality"]
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from gcexport.report import formats
-from gcexport.report.charts import media_style
-from gcexport.report.svg import PALETTE
+from gcexport.kpi_report import formats
+from gcexport.kpi_report.charts import media_style
+from gcexport.kpi_report.svg import PALETTE
 from gcexport.transform.kpis import is_share
 
 __all__ = ["BUILT_IN_BY_MEDIA", "Column", "media_table", "scroll"]

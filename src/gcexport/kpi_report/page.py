@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 
-from gcexport.report import charts, formats
-from gcexport.report.checks import KpiFlag
-from gcexport.report.media import BUILT_IN_BY_MEDIA, media_table, scroll
-from gcexport.report.quality import Quality
-from gcexport.report.quality_panel import render_quality
-from gcexport.report.queries import AgentRow, BucketRow, QueueHandle
-from gcexport.report.scope import Scope
-from gcexport.report.scope import zone as zone_of
-from gcexport.report.style import CSS
+from gcexport.kpi_report import charts, formats
+from gcexport.kpi_report.checks import KpiFlag
+from gcexport.kpi_report.media import BUILT_IN_BY_MEDIA, media_table, scroll
+from gcexport.kpi_report.quality import Quality
+from gcexport.kpi_report.quality_panel import render_quality
+from gcexport.kpi_report.queries import AgentRow, BucketRow, QueueHandle
+from gcexport.kpi_report.scope import Scope
+from gcexport.kpi_report.scope import zone as zone_of
+from gcexport.kpi_report.style import CSS
 from gcexport.transform.kpis import is_share
 
 __all__ = ["BUILT_IN", "ReportData", "render_page"]

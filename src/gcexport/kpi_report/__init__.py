@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gcexport.errors import ConfigError, DestinationError, GcExportError
-from gcexport.report import queries
-from gcexport.report.checks import KpiFlag, impossible_shares
-from gcexport.report.page import ReportData, render_page
-from gcexport.report.quality import fetch_quality
-from gcexport.report.scope import Scope, resolve_scope
-from gcexport.report.source import Source, open_source, require_tables
+from gcexport.kpi_report import queries
+from gcexport.kpi_report.checks import KpiFlag, impossible_shares
+from gcexport.kpi_report.page import ReportData, render_page
+from gcexport.kpi_report.quality import fetch_quality
+from gcexport.kpi_report.scope import Scope, resolve_scope
+from gcexport.kpi_report.source import Source, open_source, require_tables
 
 if TYPE_CHECKING:
     from gcexport.config import Settings

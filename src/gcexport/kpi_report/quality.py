@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from gcexport.report.scope import Scope, col, lit
-from gcexport.report.source import Source
+from gcexport.kpi_report.scope import Scope, col, lit
+from gcexport.kpi_report.source import Source
 from gcexport.sinks.warehouse import quote_ident
 
 __all__ = ["PartitionFact", "Quality", "RunFact", "fetch_quality"]

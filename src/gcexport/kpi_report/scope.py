@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from gcexport.config import parse_duration
 from gcexport.errors import ConfigError, DestinationError
-from gcexport.report.source import Source
+from gcexport.kpi_report.source import Source
 from gcexport.sinks.warehouse import quote_ident
 
 __all__ = ["AGG", "QueryKinds", "Scope", "col", "lit", "resolve_scope", "ts", "zone"]

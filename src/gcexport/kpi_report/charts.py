@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from gcexport.config import parse_duration
 from gcexport.errors import ConfigError
-from gcexport.report import formats
-from gcexport.report.queries import BucketRow, QueueHandle
-from gcexport.report.scope import Scope
-from gcexport.report.svg import Frame, Series, bars, line_chart, stacked_columns
+from gcexport.kpi_report import formats
+from gcexport.kpi_report.queries import BucketRow, QueueHandle
+from gcexport.kpi_report.scope import Scope
+from gcexport.kpi_report.svg import Frame, Series, bars, line_chart, stacked_columns
 
 __all__ = [
     "MEDIA_STYLES",
