@@ -27,24 +27,43 @@ class AggregateQuery:
     filter: Filter | None
 
 
-def parse_query(body: dict[str, Any]) -> AggregateQuery:
-    """Validate like the service: required interval and metrics, known names, a usable granularity."""
+def parse_names(
+    body: dict[str, Any],
+    *,
+    metrics: tuple[str, ...] | list[str],
+    metrics_enum: str,
+    group_by: tuple[str, ...] | list[str],
+    group_by_enum: str,
+) -> tuple[int, int, list[str], list[str]]:
+    """The interval, metrics and groupBy of any aggregation query, validated like the service."""
     try:
         start, end = parse_interval(body.get("interval"))
     except ValueError:
         raise bad_request(
             "The interval is required and must be 'start/end' ISO-8601 instants."
         ) from None
-    metrics = body.get("metrics")
-    if not isinstance(metrics, list) or not metrics:
+    asked = body.get("metrics")
+    if not isinstance(asked, list) or not asked:
         raise bad_request("At least one metric is required.")
-    for name in metrics:
-        if name not in AGGREGATE_METRICS:
-            raise invalid_value(name, "ConversationAggregationQueryMetrics", AGGREGATE_METRICS)
-    group_by = body.get("groupBy") or []
-    for name in group_by:
-        if name not in AGGREGATE_GROUP_BY:
-            raise invalid_value(name, "ConversationAggregationQueryGroupBy", AGGREGATE_GROUP_BY)
+    for name in asked:
+        if name not in metrics:
+            raise invalid_value(name, metrics_enum, metrics)
+    grouped = body.get("groupBy") or []
+    for name in grouped:
+        if name not in group_by:
+            raise invalid_value(name, group_by_enum, group_by)
+    return start, end, asked, grouped
+
+
+def parse_query(body: dict[str, Any]) -> AggregateQuery:
+    """Validate like the service: required interval and metrics, known names, a usable granularity."""
+    start, end, metrics, group_by = parse_names(
+        body,
+        metrics=AGGREGATE_METRICS,
+        metrics_enum="ConversationAggregationQueryMetrics",
+        group_by=AGGREGATE_GROUP_BY,
+        group_by_enum="ConversationAggregationQueryGroupBy",
+    )
     zone = parse_zone(body.get("timeZone", "UTC"))
     raw_filter = body.get("filter")
     filter_ = parse_filter(raw_filter, AGGREGATE) if raw_filter is not None else None

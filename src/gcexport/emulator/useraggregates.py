@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from gcexport.emulator.agents import AgentTime, Status
+from gcexport.emulator.aggregates import AggregateQuery, parse_names
 from gcexport.emulator.facts import buckets, parse_zone
-from gcexport.emulator.filters import Family, Filter, parse_filter, row_lookup
+from gcexport.emulator.filters import Family, parse_filter, row_lookup
 from gcexport.emulator.http import Call, Reply, Routes
-from gcexport.emulator.problems import bad_request, invalid_value
-from gcexport.emulator.wire import iso, parse_interval
+from gcexport.emulator.problems import bad_request
+from gcexport.emulator.wire import iso
 
 USER_METRICS = ("tSystemPresence", "tOrganizationPresence", "tAgentRoutingStatus")
 USER_GROUP_BY = ("userId",)
@@ -27,36 +27,18 @@ FAMILY = Family("UserAggregate", USER_GROUP_BY, ())
 Sums = dict[tuple[str, ...], dict[int, dict[tuple[str, str], int]]]
 
 
-@dataclass(frozen=True)
-class UserAggregateQuery:
-    """A validated UserAggregationQuery."""
-
-    start: int
-    end: int
-    intervals: list[tuple[int, int]]
-    group_by: tuple[str, ...]
-    metrics: tuple[str, ...]
-    filter: Filter | None
+UserAggregateQuery = AggregateQuery  # a validated UserAggregationQuery: the same fields
 
 
 def parse_query(body: dict[str, Any]) -> UserAggregateQuery:
     """Validate like the service: three metrics, userId the only dimension, at most 100 users."""
-    try:
-        start, end = parse_interval(body.get("interval"))
-    except ValueError:
-        raise bad_request(
-            "The interval is required and must be 'start/end' ISO-8601 instants."
-        ) from None
-    metrics = body.get("metrics")
-    if not isinstance(metrics, list) or not metrics:
-        raise bad_request("At least one metric is required.")
-    for name in metrics:
-        if name not in USER_METRICS:
-            raise invalid_value(name, "UserAggregationQueryMetrics", USER_METRICS)
-    group_by = body.get("groupBy") or []
-    for name in group_by:
-        if name not in USER_GROUP_BY:
-            raise invalid_value(name, "UserAggregateDimension", USER_GROUP_BY)
+    start, end, metrics, group_by = parse_names(
+        body,
+        metrics=USER_METRICS,
+        metrics_enum="UserAggregationQueryMetrics",
+        group_by=USER_GROUP_BY,
+        group_by_enum="UserAggregateDimension",
+    )
     raw_filter = body.get("filter")
     filter_ = None
     if raw_filter is not None:
