@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from tests.pipeline.conftest import Served, export
 
@@ -99,6 +100,7 @@ def test_a_day_later_only_changes_are_picked_up_and_live_conversations_end(
     served: Served, tmp_path: Path
 ) -> None:
     emu_today = served.clock.now().date()
+    _until_a_conversation_is_live(served, emu_today)
     incremental = ("--set", 'export.first_start="P2D"', "--set", 'export.lookback="PT0S"', "--json")
     first = export(served, tmp_path, *incremental)
     assert first.code == 0, first.stderr
@@ -123,6 +125,17 @@ def test_a_day_later_only_changes_are_picked_up_and_live_conversations_end(
     assert _live_ids(tmp_path, emu_today) == still_live
     assert len(live_before - still_live) > 0, "no live conversation ended in a day"
     assert _warehouse_counts(tmp_path / "out" / "gcexport.duckdb", emu_today) == _expected(truth)
+
+
+def _until_a_conversation_is_live(served: Served, day: date) -> None:
+    """Move the emulator's clock on in 10-minute steps (within its day) until one of the day's
+    conversations is still live: whether one is at a given instant depends on the seeded data of
+    that date, and the suite runs at any instant (GCEXPORT_TEST_NOW)."""
+    for _ in range(60):
+        if any("conversationEnd" not in c for c in served.emulator.truth.conversations(*_day(day))):
+            return
+        served.clock.advance(timedelta(minutes=10))
+    pytest.fail(f"no live conversation on {day} between noon and 22:00 in the emulator")
 
 
 def _live_ids(workdir: Path, day: date) -> set[str]:
