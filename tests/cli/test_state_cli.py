@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
-from tests.conftest import clean_env, run_cli
+from tests.conftest import TEST_NOW, clean_env, run_cli
 
 UTC = timezone.utc
 CREDS = {"GENESYS_CLIENT_ID": "abc", "GENESYS_CLIENT_SECRET": "xyz"}
@@ -25,7 +25,7 @@ def _state_args(workdir: Path) -> list[str]:
 
 
 def test_show_lists_final_provisional_and_due_per_dataset(tmp_path: Path) -> None:
-    today = datetime.now(UTC).date()
+    today = TEST_NOW.date()  # the CLI's clock starts there (GCEXPORT_NOW)
     mark = today - timedelta(days=3)
     _write_state(
         tmp_path,
@@ -48,7 +48,7 @@ def test_show_lists_final_provisional_and_due_per_dataset(tmp_path: Path) -> Non
 
 
 def test_reset_from_a_day_makes_those_days_due_again(tmp_path: Path) -> None:
-    today = datetime.now(UTC).date()
+    today = TEST_NOW.date()  # the CLI's clock starts there (GCEXPORT_NOW)
     path = _write_state(
         tmp_path, {"conversation_details": {"final_through": f"{today}T00:00:00+00:00"}}
     )

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from gcexport.emulator import Emulator, EmulatorConfig, serve
-from tests.conftest import run_cli
+from tests.conftest import TEST_NOW, run_cli
 from tests.pipeline.conftest import OffsetClock, Served, export
 from tests.pipeline.test_export_e2e import _day, _expected, _parquet_ids, _warehouse_counts
 
@@ -74,7 +74,7 @@ def test_every_mode_exports_every_day_exactly_with_attributes(
 def late_watermark() -> Iterator[Served]:
     """Like `served`, but data is available only up to 00:05 today: yesterday's late conversations
     that end after 00:05 are missing from a job, and the query serves the day (no attributes)."""
-    today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    today = TEST_NOW.replace(hour=12, minute=0, second=0, microsecond=0)
     clock = OffsetClock(today - timedelta(days=1))
     config = EmulatorConfig(
         seed=11, conversations_per_day=3000, rate_limit=0, client_id="pipeline-client",

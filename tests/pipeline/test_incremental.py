@@ -7,7 +7,7 @@ a day; the manifest kept "running" after success; a failed run's summary read "p
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ import pytest
 from gcexport.pipeline import _drift_entries
 from gcexport.state import StateStore
 from gcexport.transform.columns import DriftField
-from tests.conftest import run_cli
+from tests.conftest import TEST_NOW, run_cli
 from tests.pipeline.conftest import Served, export
 
 UTC = timezone.utc
@@ -41,7 +41,7 @@ def test_a_run_of_one_dataset_finalizes_settled_days(
 ) -> None:
     """Days that ended long ago become final without conversation_details (or its jobs) in the
     run; the next run exports only from the mark on, not everything since first_start again."""
-    today = datetime.now(UTC).date()
+    today = TEST_NOW.date()  # the export's clock (GCEXPORT_NOW)
     first = export(served, tmp_path, "--dataset", dataset, *FIRST_START, *extra, "--json")
     assert first.code == 0, first.stderr
     mark = _mark(tmp_path, dataset)

@@ -13,7 +13,7 @@ from gcexport.clock import FakeClock
 from gcexport.config import load_settings
 from gcexport.errors import ConfigError
 from gcexport.scheduler import Scheduler
-from tests.conftest import clean_env, run_cli
+from tests.conftest import TEST_NOW, clean_env, run_cli
 
 UTC = timezone.utc
 
@@ -45,7 +45,7 @@ def test_once_exits_with_the_failed_runs_code_and_says_what_is_not_due(tmp_path:
     assert "gcexport schedule: always is due; running lookups" in lines
     assert f"Cannot reach 127.0.0.1:{port}: connection refused" in result.stderr
     assert "gcexport schedule: always finished with exit code 1" in lines
-    year = datetime.now(UTC).year + 1
+    year = TEST_NOW.year + 1
     assert f"gcexport schedule: new-year is not due; next run {year}-01-01T00:00:00+00:00" in lines
 
 
@@ -66,15 +66,15 @@ def _settings(tmp_path: Path, *schedules: dict[str, object]) -> object:
         ),
         (
             [{"name": "../escape", "cron": "0 * * * *"}],
-            "Schedule name '../escape' is not a safe file name",
+            "schedule name '../escape' must be 1-64 letters, digits, '_', '-' or '.'",
         ),
         (
             [{"name": "a", "cron": "0 * * * *"}, {"name": "a", "cron": "5 * * * *"}],
-            "Two schedules are named 'a'; names must be unique.",
+            "two schedules are named 'a'; names must be unique.",
         ),
         (
             [{"name": "kpis", "cron": "0 * * * *", "datasets": ["conversation_agregates"]}],
-            "Schedule 'kpis' names an unknown dataset 'conversation_agregates'",
+            "'schedules.1.datasets': unknown dataset 'conversation_agregates'",
         ),
     ],
 )

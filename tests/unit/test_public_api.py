@@ -41,8 +41,10 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_export_and_report_run_without_the_command_line(tmp_path: Path) -> None:
-    emulator = Emulator(
-        EmulatorConfig(seed=3, conversations_per_day=60, availability_lag=timedelta(hours=1))
+    clock = gcexport.FakeClock(datetime(2026, 6, 12, 9, 30, tzinfo=timezone.utc))
+    emulator = Emulator(  # one clock: the exporter's waits move the emulator's jobs on
+        EmulatorConfig(seed=3, conversations_per_day=60, availability_lag=timedelta(hours=1)),
+        clock=clock,
     )
     settings = gcexport.load_settings(
         env={
@@ -61,7 +63,6 @@ def test_export_and_report_run_without_the_command_line(tmp_path: Path) -> None:
             "details": {"poll_seconds": 0.01},
         },
     )
-    clock = gcexport.FakeClock(datetime(2026, 6, 12, 9, 30, tzinfo=timezone.utc))
     summary = gcexport.export(
         settings,
         start=DAY,
