@@ -383,6 +383,9 @@ def _verify_and_commit(
             summary.provisional.append(f"{r.dataset}:{r.window.day}")
         if r.without_attributes and r.window is not None:
             summary.without_attributes.append(f"{r.dataset}:{r.window.day}")
+    # days finish in any order: the lists read the same whatever order that was
+    summary.provisional.sort()
+    summary.without_attributes.sort()
     report = check_parity(api=api, files=files, warehouse=warehouse)
     summary.parity_ok = report.ok
     summary.parity = [row.to_dict() for row in report.rows]
