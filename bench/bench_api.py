@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import EmulatorHost
-from gcexport.config import load_settings
+from gcexport.datasets.settings import load_settings
 from gcexport.emulator import EmulatorConfig
 from gcexport.pipeline import ExportRequest, run_export
 

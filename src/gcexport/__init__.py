@@ -27,7 +27,8 @@ except _PackageNotFoundError:  # running from a source tree that is not installe
 
 if _typing.TYPE_CHECKING:
     from gcexport.clock import Clock, FakeClock, SystemClock
-    from gcexport.config import Settings, load_settings
+    from gcexport.config import Settings
+    from gcexport.datasets.settings import load_settings
     from gcexport.errors import (
         AbortError,
         ConfigError,
@@ -55,7 +56,7 @@ _EXPORTS = {
     "SystemClock": "gcexport.clock",
     "TransientError": "gcexport.errors",
     "export": "gcexport.library",
-    "load_settings": "gcexport.config",
+    "load_settings": "gcexport.datasets.settings",
     "report": "gcexport.library",
 }
 

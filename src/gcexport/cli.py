@@ -14,6 +14,7 @@ import click
 import typer
 
 from gcexport import __version__
+from gcexport.datasets.registry import dataset_help
 from gcexport.errors import ConfigError, GcExportError
 from gcexport.redact import redacting_std_streams
 
@@ -96,7 +97,8 @@ def parse_set_options(items: list[str] | None) -> dict[str, Any]:
 
 
 def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
-    from gcexport.config import find_config_file, load_settings
+    from gcexport.config import find_config_file
+    from gcexport.datasets.settings import load_settings
 
     return load_settings(config_file=config or find_config_file(), overrides=overrides)
 
@@ -114,7 +116,7 @@ def export(
         typer.Option(
             "--dataset",
             "-d",
-            help="conversation_details, conversation_aggregates, reporting_exports, lookups, user_status_details or user_status_aggregates (repeatable).",
+            help=dataset_help(),
         ),
     ] = None,
     start: Annotated[

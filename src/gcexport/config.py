@@ -20,12 +20,24 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from gcexport.clock import utcnow
 from gcexport.errors import ConfigError, CredentialsError
@@ -46,9 +58,9 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 __all__ = [
-    "DATASETS",
     "AggregateSpec",
     "Connection",
+    "DatasetCatalog",
     "ExportSettings",
     "GenesysSettings",
     "ReportExportSpec",
@@ -61,14 +73,6 @@ __all__ = [
     "tomllib",
 ]
 
-AGENT_DATASETS = ("user_status_details", "user_status_aggregates")  # opt-in: --dataset NAME
-DATASETS = (
-    "conversation_details",
-    "conversation_aggregates",
-    "reporting_exports",
-    "lookups",
-    *AGENT_DATASETS,
-)
 DEFAULT_OUT = "./gcexport-data"
 DEFAULT_METRICS = [
     "nOffered",
@@ -90,6 +94,9 @@ ENV_KEYS = {
     "GENESYS_API_URL": "api_url",
     "GENESYS_LOGIN_URL": "login_url",
 }
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
 class _Section(BaseModel):
@@ -179,9 +186,7 @@ class ReportExportSpec(_Section):
 class ScheduleSpec(_Section):
     name: str
     cron: str
-    datasets: list[str] = Field(
-        default_factory=lambda: [d for d in DATASETS if d not in AGENT_DATASETS]
-    )
+    datasets: list[str] = Field(None, validate_default=True)  # None: the catalog's defaults
 
     @field_validator("name")
     @classmethod
@@ -194,10 +199,10 @@ class ScheduleSpec(_Section):
             )
         return value
 
-    @field_validator("datasets")
+    @field_validator("datasets", mode="before")
     @classmethod
-    def _known_datasets(cls, value: list[str]) -> list[str]:
-        return _check_datasets(value)
+    def _known_datasets(cls, value: list[str] | None, info: ValidationInfo) -> list[str]:
+        return _check_datasets(value, info)
 
 
 class WebhookSettings(_Section):
@@ -215,9 +220,7 @@ class WebhookSettings(_Section):
 
 
 class ExportSettings(_Section):
-    datasets: list[str] = Field(
-        default_factory=lambda: [d for d in DATASETS if d not in AGENT_DATASETS]
-    )
+    datasets: list[str] = Field(None, validate_default=True)  # None: the catalog's defaults
     out: str = DEFAULT_OUT
     format: Literal["parquet", "csv", "jsonl"] = "parquet"
     # CSV cells starting with = + - @ tab or CR get a ' prefix so spreadsheets show, not run, them.
@@ -237,10 +240,10 @@ class ExportSettings(_Section):
     sse: Literal["AES256", "aws:kms"] = "AES256"
     kms_key_id: str | None = None
 
-    @field_validator("datasets")
+    @field_validator("datasets", mode="before")
     @classmethod
-    def _known_datasets(cls, value: list[str]) -> list[str]:
-        return _check_datasets(value)
+    def _known_datasets(cls, value: list[str] | None, info: ValidationInfo) -> list[str]:
+        return _check_datasets(value, info)
 
     @field_validator("lookback", "settle_after", "warehouse_lock_wait")
     @classmethod
@@ -276,7 +279,8 @@ class ExportSettings(_Section):
 
 class Settings(_Section):
     genesys: GenesysSettings = Field(default_factory=GenesysSettings)
-    export: ExportSettings = Field(default_factory=ExportSettings)
+    # Validated from {} (not built by a factory) so that its dataset names see the catalog.
+    export: ExportSettings = Field(default_factory=dict, validate_default=True)
     details: DetailsSettings = Field(default_factory=DetailsSettings)
     aggregates: list[AggregateSpec] = Field(
         default_factory=lambda: [
@@ -305,6 +309,30 @@ class Settings(_Section):
     schedules: list[ScheduleSpec] = Field(default_factory=list)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
+    # The sections datasets contribute (`DatasetCatalog.sections`), by name: see `section`.
+    _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _dataset_sections(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Settings:
+        """Each contributed section validated by its dataset's model; the rest by this one."""
+        models = _catalog(info).sections if isinstance(data, Mapping) else {}
+        core = {k: v for k, v in data.items() if k not in models} if models else data
+        settings: Settings = handler(core)
+        for name, model in models.items():
+            try:
+                settings._sections[name] = model.model_validate(data.get(name, {}))
+            except ValidationError as exc:
+                raise ConfigError(_describe(exc, prefix=name)) from None
+        return settings
+
+    def section(self, name: str, model: type[SectionT]) -> SectionT:
+        """A dataset's own section (`[<name>]`), its defaults when the config has none."""
+        value = self._sections.get(name)
+        return value if isinstance(value, model) else model()
+
     @field_validator("schedules")
     @classmethod
     def _unique_schedule_names(cls, value: list[ScheduleSpec]) -> list[ScheduleSpec]:
@@ -315,10 +343,33 @@ class Settings(_Section):
         return value
 
 
-def _check_datasets(value: list[str]) -> list[str]:
-    unknown = [name for name in value if name not in DATASETS]
+@dataclass(frozen=True)
+class DatasetCatalog:
+    """What the settings need to know of the datasets, handed in from above (`datasets.registry`
+    builds it; config never imports `datasets`): their names, the default ones, and the config
+    sections datasets contribute (`[<name>]`, validated by the dataset's own model)."""
+
+    names: tuple[str, ...]
+    defaults: tuple[str, ...]
+    sections: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+
+
+def _catalog(info: ValidationInfo) -> DatasetCatalog:
+    catalog = (info.context or {}).get("catalog")
+    if not isinstance(catalog, DatasetCatalog):
+        raise TypeError("settings are validated with a DatasetCatalog: use load_settings")
+    return catalog
+
+
+def _check_datasets(value: list[str] | None, info: ValidationInfo) -> list[str]:
+    catalog = _catalog(info)
+    if value is None:
+        return list(catalog.defaults)
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError("expected a list of dataset names")
+    unknown = [name for name in value if name not in catalog.names]
     if unknown:
-        raise ValueError(f"unknown dataset {unknown[0]!r}; valid: {', '.join(DATASETS)}")
+        raise ValueError(f"unknown dataset {unknown[0]!r}; valid: {', '.join(catalog.names)}")
     if not value:
         raise ValueError("at least one dataset is needed")
     return value
@@ -407,7 +458,7 @@ def _genesys_env(values: Mapping[str, str]) -> dict[str, str]:
     return {ENV_KEYS[k]: v for k, v in values.items() if k in ENV_KEYS and v != ""}
 
 
-def _keyed_env(values: Mapping[str, str]) -> dict[str, Any]:
+def _keyed_env(values: Mapping[str, str], catalog: DatasetCatalog) -> dict[str, Any]:
     """`GCEXPORT_SECTION__KEY=value` (or a whole `GCEXPORT_SECTION`) variables as nested settings.
 
     Other `GCEXPORT_` names without `__` (`GCEXPORT_DEBUG`) are not config keys and pass by.
@@ -416,10 +467,10 @@ def _keyed_env(values: Mapping[str, str]) -> dict[str, Any]:
     for name, raw in values.items():
         path = name[len(ENV_PREFIX) :].lower().split("__")
         if not name.startswith(ENV_PREFIX) or (
-            "__" not in name and path[0] not in Settings.model_fields
+            "__" not in name and path[0] not in _top_fields(catalog)
         ):
             continue
-        _check_env_path(name, path)
+        _check_env_path(name, path, catalog)
         text = raw.strip()
         value: Any = raw
         if text[:1] in ("[", "{"):
@@ -431,10 +482,21 @@ def _keyed_env(values: Mapping[str, str]) -> dict[str, Any]:
     return nested
 
 
-def _check_env_path(name: str, path: list[str]) -> None:
+def _top_fields(catalog: DatasetCatalog) -> dict[str, Any]:
+    """The top-level config keys: the core sections' fields and the datasets' own sections."""
+    sections = {name: _SectionField(model) for name, model in catalog.sections.items()}
+    return {**Settings.model_fields, **sections}
+
+
+@dataclass(frozen=True)
+class _SectionField:
+    annotation: type[BaseModel]
+
+
+def _check_env_path(name: str, path: list[str], catalog: DatasetCatalog) -> None:
     model: Any = Settings
     for depth, key in enumerate(path):
-        fields = getattr(model, "model_fields", None)
+        fields = _top_fields(catalog) if depth == 0 else getattr(model, "model_fields", None)
         if fields is None:  # below a dict or list value (e.g. kpis.<name>): any key is the user's
             return
         if not key or key not in fields:
@@ -462,9 +524,9 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, *, prefix: str = "") -> str:
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "config"
+    where = ".".join(str(part) for part in (prefix, *first["loc"]) if part != "") or "config"
     if first["type"] == "extra_forbidden":
         return f"Unknown config key {where!r}; see gcexport.example.toml for the valid keys."
     message = str(first["msg"]).removeprefix("Value error, ")
@@ -477,17 +539,21 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     dotenv_path: Path | None = Path(".env"),
+    catalog: DatasetCatalog,
 ) -> Settings:
-    """Merge every source into validated Settings; raise ConfigError with one clear sentence."""
+    """Merge every source into validated Settings; raise ConfigError with one clear sentence.
+
+    `catalog` names the datasets (`gcexport.load_settings` hands in the registry's).
+    """
     data: dict[str, Any] = _read_toml(config_file) if config_file else {}
     for source in (_dotenv(dotenv_path), dict(os.environ if env is None else env)):
-        data = _merge(data, _keyed_env(source))
+        data = _merge(data, _keyed_env(source, catalog))
         from_env = _genesys_env(source)
         data = _merge(data, {"genesys": from_env} if from_env else {})
     data = _merge(data, overrides or {})
     _register_secrets(data)
     try:
-        return Settings.model_validate(data)
+        return Settings.model_validate(data, context={"catalog": catalog})
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except ConfigError:

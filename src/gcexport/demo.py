@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gcexport.clock import Clock, SystemClock
-from gcexport.config import Settings, load_settings
+from gcexport.config import Settings
+from gcexport.datasets.settings import load_settings
 from gcexport.pipeline import ExportRequest
 from gcexport.runner import run_export_command
 from gcexport.windows import day_floor

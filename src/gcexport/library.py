@@ -22,7 +22,8 @@ from pathlib import Path
 import httpx
 
 from gcexport.clock import Clock
-from gcexport.config import Settings, find_config_file, load_settings
+from gcexport.config import Settings, find_config_file
+from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
 from gcexport.kpi_report import ReportResult, build_report
 from gcexport.pipeline import ExportRequest, RunSummary, run_export

@@ -26,11 +26,13 @@ import httpx
 import orjson
 
 from gcexport import __version__
-from gcexport.agent_datasets import AGENT_DATASETS, EXPORTERS, export_agent_lookups
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
-from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
+from gcexport.datasets import registry
+from gcexport.datasets.base import DayResult, ExportContext
+from gcexport.datasets.conversation_details import DETAILS
+from gcexport.datasets.registry import export_day
 from gcexport.errors import ConfigError, GcExportError
 from gcexport.loading import (
     LoadContext,
@@ -121,19 +123,26 @@ def plan_windows(
     settings: Settings, request: ExportRequest, state: State, now: datetime
 ) -> dict[str, list[Window]]:
     """The days each day-partitioned dataset exports in this run."""
-    datasets = [d for d in settings.export.datasets if d != LOOKUPS]
+    datasets = [d for d in settings.export.datasets if registry.get(d).day_partitioned]
     if request.start or request.end:
         if not (request.start and request.end):
             raise ConfigError(
                 "Give both --start and --end, or neither (to continue incrementally)."
             )
         days = plan_days(request.start, request.end)
-        return {d: days for d in datasets}
+        return {d: _own_windows(d, days) for d in datasets}
     first = settings.export.first_start_at(now)
     lookback = parse_duration(settings.export.lookback)
     return {
-        d: state.dataset(d).due(now=now, lookback=lookback, first_start=first) for d in datasets
+        d: _own_windows(d, state.dataset(d).due(now=now, lookback=lookback, first_start=first))
+        for d in datasets
     }
+
+
+def _own_windows(dataset: str, days: list[Window]) -> list[Window]:
+    """The dataset's own windows from the daily plan, when it plans its own (Dataset.plan_windows)."""
+    planner = registry.get(dataset).plan_windows
+    return planner(days) if planner is not None else days
 
 
 def _start_histories(store: StateStore, windows: dict[str, list[Window]]) -> None:
@@ -270,20 +279,12 @@ def _run(
             on_rows=reporter.rows,
             on_expected=reporter.expect,
             on_conversations=reporter.conversations,
-            aggregate_queries=plan.aggregate_queries,
-            report_requests=plan.report_requests,
+            requests=plan.requests,
         )
         tasks = [(dataset, window) for dataset, ws in windows.items() for window in ws]
         reporter.start(len(tasks) + 1, conversations=bool(windows.get(DETAILS)))
         outcomes: list[PartitionOutcome] = []
-        needs_queues = "conversation_aggregates" in windows
-        if LOOKUPS in settings.export.datasets or needs_queues:
-            ctx.queues, lookup_outcomes = export_lookups(
-                ctx, publish=LOOKUPS in settings.export.datasets
-            )
-            outcomes.extend(lookup_outcomes)
-        if any(name in windows for name in AGENT_DATASETS):
-            outcomes.extend(export_agent_lookups(ctx))
+        outcomes.extend(registry.do_run_steps(ctx, settings.export.datasets))
         reporter.task_done()
         results = _run_days(ctx, tasks, workers=settings.export.workers, reporter=reporter)
         for result in results:
@@ -316,7 +317,7 @@ def _run_days(
         ctx.load.warehouse_threads = loads
         try:
             futures: dict[Future[DayResult], tuple[str, Window]] = {
-                pool.submit(export_day, ctx, dataset, window, more=EXPORTERS): (dataset, window)
+                pool.submit(export_day, ctx, dataset, window): (dataset, window)
                 for dataset, window in tasks
             }
             pending = set(futures)

@@ -12,7 +12,7 @@ Example::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+from pydantic import BaseModel
 
 from gcexport.clock import Clock
 from gcexport.config import Connection, Settings, parse_duration
@@ -27,7 +28,6 @@ from gcexport.errors import ConfigError, DestinationError
 from gcexport.extras import import_extra
 from gcexport.locations import check_locations
 from gcexport.state import StateStore
-from gcexport.windows import Window
 
 __all__ = ["Plan", "prepare", "validate_warehouse_url"]
 
@@ -44,8 +44,7 @@ class Plan:
     warehouse_url: str | None
     state: StateStore
     audit_path: Path
-    aggregate_queries: list[Any] = field(default_factory=list)
-    report_requests: list[Any] = field(default_factory=list)
+    requests: Mapping[str, Sequence[BaseModel]] = field(default_factory=dict)
     presign: timedelta | None = None
 
     @property
@@ -97,7 +96,7 @@ def prepare(
     """Validate everything a run needs; raise an InputError subclass on the first problem."""
     connection = settings.genesys.connection()
     _check_window(request_start, request_end, clock.now())
-    aggregate_queries, report_requests = _request_models(settings)
+    requests = _request_models(settings)
     _check_kpis_and_schedules(settings)
     presign = _presign(settings)
     warehouse_url = settings.export.warehouse_url()
@@ -127,8 +126,7 @@ def prepare(
         warehouse_url,
         state,
         state.directory / "audit.jsonl",
-        aggregate_queries,
-        report_requests,
+        requests,
         presign,
     )
 
@@ -146,38 +144,11 @@ def _check_window(start: datetime | None, end: datetime | None, now: datetime) -
         )
 
 
-def _request_models(settings: Settings) -> tuple[list[Any], list[Any]]:
-    from gcexport.models import AggregateQuery, Interval, ReportExportRequest
+def _request_models(settings: Settings) -> dict[str, Sequence[BaseModel]]:
+    """Every dataset's request models (datasets.registry), validated from the settings."""
+    from gcexport.datasets.registry import DATASETS
 
-    probe = Window.for_day(datetime(2026, 1, 1).date())
-    interval = Interval.of(probe.start, probe.end)
-    aggregates = [
-        AggregateQuery.model_validate(
-            {
-                "interval": interval,
-                "metrics": spec.metrics,
-                "granularity": spec.granularity,
-                "time_zone": spec.time_zone,
-                "group_by": spec.group_by,
-                "filter": spec.filter,
-            }
-        )
-        for spec in settings.aggregates
-    ]
-    reports = [
-        ReportExportRequest.model_validate(
-            {
-                "name": f"gcexport {spec.view_type}",
-                "view_type": spec.view_type,
-                "interval": interval,
-                "period": spec.period,
-                "time_zone": spec.time_zone,
-                "filter": spec.filter,
-            }
-        )
-        for spec in settings.reporting_exports
-    ]
-    return aggregates, reports
+    return {dataset.name: dataset.requests(settings) for dataset in DATASETS}
 
 
 def _check_kpis_and_schedules(settings: Settings) -> None:

@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import httpx
 
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings
+from gcexport.datasets.registry import DATASETS
 from gcexport.errors import DestinationError, GcExportError
 from gcexport.windows import Window, day_floor
 
@@ -129,51 +131,15 @@ def _token(client: Any) -> str:
 
 
 def _permission_checks(settings: Settings, client: Any, clock: Clock) -> list[CheckResult]:
-    """One check per dataset; with no client (no token), each says it was not checked."""
-    from gcexport.api import jobs
-
+    """One check per dataset (its registered probe); with no client (no token), each says it was not checked."""
     yesterday = Window.for_day((day_floor(clock.now()) - timedelta(days=1)).date())
     interval = f"{yesterday.start.isoformat().replace('+00:00', 'Z')}/{yesterday.end.isoformat().replace('+00:00', 'Z')}"
-    probes: dict[str, tuple[str, Callable[[], str]]] = {
-        "conversation_details": (
-            "analytics:conversationDetail:view",
-            lambda: (
-                _post(
-                    client,
-                    "/api/v2/analytics/conversations/details/query",
-                    {"interval": interval, "paging": {"pageSize": 1, "pageNumber": 1}},
-                    "conversations",
-                )
-                + f"; jobs watermark {jobs.get_availability(client).isoformat()}"
-            ),
-        ),
-        "conversation_aggregates": (
-            "analytics:conversationAggregate:view",
-            lambda: _post(
-                client,
-                "/api/v2/analytics/conversations/aggregates/query",
-                {"interval": interval, "metrics": ["nOffered"]},
-                "results",
-            ),
-        ),
-        "reporting_exports": (
-            "analytics:dataExport:view",
-            lambda: _get(client, "/api/v2/analytics/reporting/exports/metadata"),
-        ),
-        "lookups": (
-            "routing:queue:view, users",
-            lambda: _get(client, "/api/v2/routing/queues") + "; " + _get(client, "/api/v2/users"),
-        ),
-    }
-    from gcexport.agent_datasets import agent_probes  # agent time brings its own probes
-
-    probes.update(agent_probes(client, interval))
     return [
-        _probe(f"{name} ({permission})", action)
+        _probe(f"{d.name} ({d.permission})", functools.partial(d.check, client, interval))
         if client is not None
-        else CheckResult(f"{name} ({permission})", False, "not checked: no token")
-        for name, (permission, action) in probes.items()
-        if name in settings.export.datasets
+        else CheckResult(f"{d.name} ({d.permission})", False, "not checked: no token")
+        for d in DATASETS
+        if d.name in settings.export.datasets
     ]
 
 

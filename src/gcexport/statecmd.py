@@ -12,14 +12,15 @@ from datetime import date
 from pathlib import Path
 
 from gcexport.clock import Clock, SystemClock
-from gcexport.config import DATASETS, Settings, parse_duration
+from gcexport.config import Settings, parse_duration
+from gcexport.datasets.registry import names
 from gcexport.errors import ConfigError
 from gcexport.state import DatasetState, State, StateStore
 from gcexport.windows import DAY
 
 __all__ = ["reset_state", "show_state"]
 
-DAY_DATASETS = tuple(d for d in DATASETS if d != "lookups")
+DAY_DATASETS = names(day_partitioned=True)
 
 
 def show_state(settings: Settings, *, clock: Clock | None = None) -> list[str]:

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.config import load_settings
+from gcexport.datasets.settings import load_settings
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.errors import JobFailedError
 from gcexport.pipeline import ExportRequest, run_export

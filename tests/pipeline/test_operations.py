@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.config import load_settings
+from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
 from gcexport.scheduler import Scheduler
 from gcexport.state import StateStore

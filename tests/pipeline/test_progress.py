@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from gcexport.clock import FakeClock
-from gcexport.config import load_settings
+from gcexport.datasets.settings import load_settings
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.pipeline import ExportRequest, run_export
 from gcexport.progress import Reporter, render_summary

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.config import load_settings
+from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
 from gcexport.scheduler import Scheduler
 from tests.conftest import TEST_NOW, clean_env, run_cli

@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
-from gcexport.config import Settings, load_settings
+from gcexport.config import Settings
+from gcexport.datasets.settings import load_settings
 from gcexport.emulator import Emulator
 from tests.conftest import clock_env
 

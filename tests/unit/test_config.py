@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gcexport.config import load_settings, parse_duration, parse_instant
+from gcexport.config import parse_duration, parse_instant
+from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError, CredentialsError
 
 
@@ -143,6 +144,7 @@ def test_the_example_config_is_valid_end_to_end(tmp_path: Path) -> None:
         overrides={"export": {"out": str(tmp_path / "out"), "state_dir": str(tmp_path / "state")}},
     )
     plan = prepare(settings, request_start=None, request_end=None, clock=FakeClock(TEST_NOW))
-    assert [q.metrics[0] for q in plan.aggregate_queries] == ["nOffered", "tAnswered", "tHandle"]
-    assert len(plan.report_requests) == 2 and len(settings.schedules) == 2
+    queries = plan.requests["conversation_aggregates"]
+    assert [q.metrics[0] for q in queries] == ["nOffered", "tAnswered", "tHandle"]  # type: ignore[attr-defined]
+    assert len(plan.requests["reporting_exports"]) == 2 and len(settings.schedules) == 2
     assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gcexport.config import find_config_file, load_settings
+from gcexport.config import find_config_file
+from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
 from tests.conftest import clean_env
 

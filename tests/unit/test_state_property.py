@@ -26,7 +26,10 @@ from datetime import date, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from gcexport.datasets import AGGREGATES, DETAILS, LIVE_GRACE, REPORTS, finality
+from gcexport.datasets.conversation_aggregates import AGGREGATES
+from gcexport.datasets.conversation_details import DETAILS, LIVE_GRACE
+from gcexport.datasets.registry import finality
+from gcexport.datasets.reporting_exports import REPORTS
 from gcexport.state import DatasetState, State
 from gcexport.windows import Window, plan_days
 

@@ -7,8 +7,6 @@ before `dataAvailabilityDate` (taken at submission), always in its final version
 
 from __future__ import annotations
 
-import base64
-import binascii
 import threading
 import uuid
 from array import array
@@ -19,7 +17,8 @@ from gcexport.emulator.backend import Backend
 from gcexport.emulator.dataset import view_at
 from gcexport.emulator.details import Selection, parse_selection
 from gcexport.emulator.http import Call, Reply, Routes
-from gcexport.emulator.problems import bad_request, not_found
+from gcexport.emulator.jobroutes import add_job_routes, cursor_for
+from gcexport.emulator.problems import bad_request
 from gcexport.emulator.wire import DAY_MS, floor_day, iso, iso_seconds
 
 
@@ -140,41 +139,16 @@ class JobBook:
         )
         body = b'{"conversations":[' + b",".join(chunks) + b"]," if chunks else b"{"
         if more:
-            body += b'"cursor":"' + _cursor(job.id, offset + len(chunks)).encode() + b'",'
+            body += b'"cursor":"' + cursor_for(job.id, offset + len(chunks)).encode() + b'",'
         return body + b'"dataAvailabilityDate":"' + iso_seconds(job.watermark).encode() + b'"}'
 
     def _left_in_day(self, job: Job, position: int, served: int) -> bool:
         return sum(len(self.picked(job, p)) for p in range(position + 1)) > served
 
 
-def _cursor(job_id: str, offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{job_id}:{offset}".encode()).decode().rstrip("=")
-
-
-def _offset(job_id: str, cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        owner, offset = (
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().rsplit(":", 1)
-        )
-        value = int(offset)
-    except (ValueError, binascii.Error):
-        owner, value = "", -1
-    if owner != job_id or value < 0:
-        raise bad_request(f"The cursor [{cursor}] is not valid for this job.")
-    return value
-
-
 def add_routes(routes: Routes, book: JobBook, draw_job_failure: Any) -> None:
     """Register submit, availability, status, results and delete."""
     backend = book.backend
-
-    def job_of(call: Call) -> Job:
-        job = book.jobs.get(call.params["jobId"])
-        if job is None or job.cancelled:
-            raise not_found()
-        return job
 
     def post_job(call: Call) -> Reply:
         job = book.submit(call.json(), fail=draw_job_failure())
@@ -183,30 +157,13 @@ def add_routes(routes: Routes, book: JobBook, draw_job_failure: Any) -> None:
     def get_availability(call: Call) -> Reply:
         return Reply.json({"dataAvailabilityDate": iso_seconds(backend.watermark_ms())})
 
-    def get_status(call: Call) -> Reply:
-        body = book.status(job_of(call))
-        return Reply.json(body, 202 if body["state"] in ("QUEUED", "PENDING") else 200)
-
-    def get_results(call: Call) -> Reply:
-        job = job_of(call)
-        state = book.state(job)
-        if state == "EXPIRED":
-            raise not_found()
-        if state != "FULFILLED":
-            raise bad_request(f"Results are not available for a job in state {state}.")
-        size = call.int_arg("pageSize", min(1000, backend.config.job_page_size_max))
-        if not 1 <= size <= backend.config.job_page_size_max:
-            raise bad_request(
-                f"The page size must be between 1 and {backend.config.job_page_size_max}."
-            )
-        return Reply(200, book.page(job, _offset(job.id, call.arg("cursor")), size))
-
-    def delete_job(call: Call) -> Reply:
-        job_of(call).cancelled = True
-        return Reply(204)
-
-    routes.add("POST", "/api/v2/analytics/conversations/details/jobs", post_job)
-    routes.add("GET", "/api/v2/analytics/conversations/details/jobs/availability", get_availability)
-    routes.add("GET", "/api/v2/analytics/conversations/details/jobs/{jobId}", get_status)
-    routes.add("GET", "/api/v2/analytics/conversations/details/jobs/{jobId}/results", get_results)
-    routes.add("DELETE", "/api/v2/analytics/conversations/details/jobs/{jobId}", delete_job)
+    base = "/api/v2/analytics/conversations/details/jobs"
+    routes.add("POST", base, post_job)
+    routes.add("GET", f"{base}/availability", get_availability)
+    add_job_routes(
+        routes,
+        base,
+        book,
+        page_size_max=lambda: backend.config.job_page_size_max,
+        default_page_size=lambda: min(1000, backend.config.job_page_size_max),
+    )

@@ -10,8 +10,6 @@ availability watermark taken when the job was submitted.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import threading
 import uuid
 from collections import OrderedDict
@@ -22,7 +20,8 @@ from gcexport.emulator.agents import AgentTime, Status, Timeline
 from gcexport.emulator.backend import Backend
 from gcexport.emulator.filters import Family, Filter, parse_filters, row_lookup
 from gcexport.emulator.http import Call, Reply, Routes
-from gcexport.emulator.problems import bad_request, invalid_value, not_found
+from gcexport.emulator.jobroutes import add_job_routes, cursor_for
+from gcexport.emulator.problems import bad_request, invalid_value
 from gcexport.emulator.wire import (
     DAY_MS,
     ceil_day,
@@ -297,39 +296,15 @@ class UserJobBook:
         if chunk:
             body["userDetails"] = user_details(chunk)
         if offset + size < len(entries):
-            body["cursor"] = _cursor(job.id, offset + size)
+            body["cursor"] = cursor_for(job.id, offset + size)
         body["dataAvailabilityDate"] = iso_seconds(job.watermark)
         return body
-
-
-def _cursor(job_id: str, offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{job_id}:{offset}".encode()).decode().rstrip("=")
-
-
-def _offset(job_id: str, cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        owner, offset = text.rsplit(":", 1)
-        value = int(offset)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        owner, value = "", -1
-    if owner != job_id or value < 0:
-        raise bad_request(f"The cursor [{cursor}] is not valid for this job.")
-    return value
 
 
 def add_routes(routes: Routes, backend: Backend, agents: AgentTime) -> None:
     """Register the user details query and the six user details job routes."""
     queries, book = QueryBook(agents), UserJobBook(backend, agents)
     base = "/api/v2/analytics/users/details"
-
-    def job_of(call: Call) -> UserJob:
-        job = book.jobs.get(call.params["jobId"])
-        if job is None or job.cancelled:
-            raise not_found()
-        return job
 
     def post_query(call: Call) -> Reply:
         return Reply(200, queries.run(call.json(), backend.now_ms()))
@@ -340,29 +315,13 @@ def add_routes(routes: Routes, backend: Backend, agents: AgentTime) -> None:
     def get_availability(call: Call) -> Reply:
         return Reply.json({"dataAvailabilityDate": iso_seconds(backend.watermark_ms())})
 
-    def get_status(call: Call) -> Reply:
-        body = book.status(job_of(call))
-        return Reply.json(body, 202 if body["state"] in ("QUEUED", "PENDING") else 200)
-
-    def get_results(call: Call) -> Reply:
-        job = job_of(call)
-        state = book.state(job)
-        if state == "EXPIRED":
-            raise not_found()
-        if state != "FULFILLED":
-            raise bad_request(f"Results are not available for a job in state {state}.")
-        size, most = call.int_arg("pageSize", 1000), backend.config.job_page_size_max
-        if not 1 <= size <= most:
-            raise bad_request(f"The page size must be between 1 and {most}.")
-        return Reply.json(book.page(job, _offset(job.id, call.arg("cursor")), size))
-
-    def delete_job(call: Call) -> Reply:
-        job_of(call).cancelled = True
-        return Reply(204)
-
     routes.add("POST", f"{base}/query", post_query)
     routes.add("POST", f"{base}/jobs", post_job)
     routes.add("GET", f"{base}/jobs/availability", get_availability)
-    routes.add("GET", f"{base}/jobs/{{jobId}}", get_status)
-    routes.add("GET", f"{base}/jobs/{{jobId}}/results", get_results)
-    routes.add("DELETE", f"{base}/jobs/{{jobId}}", delete_job)
+    add_job_routes(
+        routes,
+        f"{base}/jobs",
+        book,
+        page_size_max=lambda: backend.config.job_page_size_max,
+        default_page_size=lambda: 1000,
+    )
