@@ -32,10 +32,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -327,6 +330,15 @@ class Settings(_Section):
             except ValidationError as exc:
                 raise ConfigError(_describe(exc, prefix=name)) from None
         return settings
+
+    @model_serializer(mode="wrap")
+    def _with_sections(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """The contributed sections dumped with the core (so the config hash covers them)."""
+        data: dict[str, Any] = handler(self)
+        mode = "json" if info.mode_is_json() else "python"
+        return data | {name: s.model_dump(mode=mode) for name, s in self._sections.items()}
 
     def section(self, name: str, model: type[SectionT]) -> SectionT:
         """A dataset's own section (`[<name>]`), its defaults when the config has none."""

@@ -97,6 +97,8 @@ def test_a_dataset_contributes_its_own_section(tmp_path: Path) -> None:
         config_file=config, env={"GCEXPORT_TOY__LIMIT": "7"}, dotenv_path=None, catalog=TOY
     )
     assert from_env.section("toy", _ToySection).limit == 7
+    assert from_env.model_dump()["toy"] == {"limit": 7}  # so the run's config hash covers it
+    assert '"toy":{"limit":7}' in from_env.model_dump_json()
     default = load_settings(env={}, dotenv_path=None, catalog=TOY)
     assert default.section("toy", _ToySection).limit == 10 and default.export.datasets == ["toy"]
 
