@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.demo import demo_settings, run_demo
+from gcexport.commands.demo import demo_settings, run_demo
 from gcexport.kpi_report import build_report
 from gcexport.kpi_report.scope import resolve_scope
 from gcexport.kpi_report.source import ReadOnlyDuckDB

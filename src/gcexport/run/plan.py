@@ -1,4 +1,4 @@
-"""Preparing a run: every input checked before the first request and before anything is written.
+"""Stage 1, plan: every input checked before the first request and anything written; the days.
 
 Bad credentials format, dates, metric and dimension names, KPI expressions, view types, cron
 expressions, output locations and warehouse URLs all fail here with one sentence (exit code 2).
@@ -6,7 +6,7 @@ expressions, output locations and warehouse URLs all fail here with one sentence
 Example::
 
     plan = prepare(settings, request_start=None, request_end=None, clock=SystemClock())
-    client = plan.make_client(transport=None, clock=clock, on_request=audit.request)
+    windows = plan_windows(settings, ExportRequest(), plan.state.load(now=now), now)
 """
 
 from __future__ import annotations
@@ -16,36 +16,53 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from gcexport.client.records import RequestRecord
 from gcexport.clock import Clock
 from gcexport.config import Connection, Settings, parse_duration
+from gcexport.datasets import LOOKUPS
 from gcexport.errors import ConfigError, DestinationError
 from gcexport.extras import import_extra
 from gcexport.locations import check_locations
-from gcexport.state import StateStore
-from gcexport.windows import Window
+from gcexport.models import AggregateQuery, ReportExportRequest
+from gcexport.run.summary import ExportRequest
+from gcexport.state import State, StateStore
+from gcexport.windows import Window, plan_days
 
-__all__ = ["Plan", "prepare", "validate_warehouse_url"]
+if TYPE_CHECKING:
+    from gcexport.client import GenesysClient
+    from gcexport.sinks import FileSink, Warehouse
+
+__all__ = [
+    "Plan",
+    "Windows",
+    "plan_windows",
+    "prepare",
+    "start_histories",
+    "validate_warehouse_url",
+]
+
+Windows = dict[str, list[Window]]  # dataset -> the days it exports in this run, in order
 
 MAX_PRESIGN = timedelta(days=7)  # S3's limit for SigV4 presigned URLs
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """A validated run: connection, destinations, request models and where state lives."""
 
     settings: Settings
     connection: Connection
-    sink: Any  # gcexport.sinks.FileSink
+    sink: FileSink
     warehouse_url: str | None
     state: StateStore
     audit_path: Path
-    aggregate_queries: list[Any] = field(default_factory=list)
-    report_requests: list[Any] = field(default_factory=list)
+    aggregate_queries: list[AggregateQuery] = field(default_factory=list)
+    report_requests: list[ReportExportRequest] = field(default_factory=list)
     presign: timedelta | None = None
 
     @property
@@ -58,8 +75,8 @@ class Plan:
         *,
         transport: httpx.BaseTransport | None,
         clock: Clock,
-        on_request: Callable[[Any], None] | None,
-    ) -> Any:
+        on_request: Callable[[RequestRecord], None] | None,
+    ) -> GenesysClient:
         from gcexport.client import GenesysClient
 
         g = self.settings.genesys
@@ -76,7 +93,7 @@ class Plan:
             max_connections=max(4, self.settings.export.workers * 2),
         )
 
-    def open_warehouse(self) -> Any:
+    def open_warehouse(self) -> Warehouse | None:
         if self.warehouse_url is None:
             return None
         from gcexport.sinks import open_warehouse
@@ -133,6 +150,37 @@ def prepare(
     )
 
 
+def plan_windows(
+    settings: Settings, request: ExportRequest, state: State, now: datetime
+) -> Windows:
+    """The days each day-partitioned dataset exports in this run."""
+    datasets = [d for d in settings.export.datasets if d != LOOKUPS]
+    if request.start or request.end:
+        if not (request.start and request.end):
+            raise ConfigError(
+                "Give both --start and --end, or neither (to continue incrementally)."
+            )
+        days = plan_days(request.start, request.end)
+        return {d: days for d in datasets}
+    first = settings.export.first_start_at(now)
+    lookback = parse_duration(settings.export.lookback)
+    return {
+        d: state.dataset(d).due(now=now, lookback=lookback, first_start=first) for d in datasets
+    }
+
+
+def start_histories(store: StateStore, windows: Windows) -> None:
+    """An incremental run's first day starts each dataset's history (once): the mark then only
+    moves over contiguous final days, so a first day that fails is retried, never skipped."""
+
+    def start(state: State) -> None:
+        for dataset, days in windows.items():
+            if days and state.dataset(dataset).final_through is None:
+                state.dataset(dataset).start_at(days[0].day)
+
+    store.update(start)
+
+
 def _check_window(start: datetime | None, end: datetime | None, now: datetime) -> None:
     if (start is None) != (end is None):
         raise ConfigError("Give both --start and --end, or neither (to continue incrementally).")
@@ -146,8 +194,10 @@ def _check_window(start: datetime | None, end: datetime | None, now: datetime) -
         )
 
 
-def _request_models(settings: Settings) -> tuple[list[Any], list[Any]]:
-    from gcexport.models import AggregateQuery, Interval, ReportExportRequest
+def _request_models(
+    settings: Settings,
+) -> tuple[list[AggregateQuery], list[ReportExportRequest]]:
+    from gcexport.models import Interval
 
     probe = Window.for_day(datetime(2026, 1, 1).date())
     interval = Interval.of(probe.start, probe.end)
