@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock
@@ -24,14 +23,12 @@ from gcexport.redact import redact
 from gcexport.run.events import CommittedPartition, RunReporter
 from gcexport.run.execute import Executed
 from gcexport.run.plan import Plan
-from gcexport.run.summary import RunSummary, config_hash, new_run_id, versions
+from gcexport.run.summary import JsonObject, RunSummary, config_hash, new_run_id, versions
 from gcexport.run.verify import Verified
 from gcexport.runlog import record_run
 from gcexport.state import StateStore
 
 __all__ = ["begin_summary", "commit", "record_day", "recorded"]
-
-ManifestEntry = dict[str, Any]  # one file: FileRecord.to_dict() plus its table and partition date
 
 
 def begin_summary(plan: Plan, now: datetime) -> RunSummary:
@@ -170,27 +167,30 @@ def _tabulate(summary: RunSummary, outcomes: Sequence[PartitionOutcome]) -> None
 
 
 def _write_manifest(plan: Plan, summary: RunSummary, executed: Executed) -> None:
-    file_list: list[ManifestEntry] = [
-        f.to_dict() | {"table": o.table, "partition_date": str(o.day) if o.day else None}
-        for o in executed.outcomes
-        for f in o.files
+    published = [(f, o.table, o.day) for o in executed.outcomes for f in o.files]
+    if plan.presign is not None and published:
+        summary.presigned = plan.sink.presign([f.uri for f, _, _ in published], plan.presign)
+    file_list: list[JsonObject] = [
+        f.to_dict() | {"table": table, "partition_date": str(day) if day else None}
+        for f, table, day in published
     ]
-    if plan.presign is not None and file_list:
-        summary.presigned = plan.sink.presign([f["uri"] for f in file_list], plan.presign)
-        for entry in file_list:
-            entry["presigned_url"] = summary.presigned.get(entry["uri"])
+    if plan.presign is not None:
+        for entry, (f, _, _) in zip(file_list, published, strict=True):
+            entry["presigned_url"] = summary.presigned.get(f.uri)
+    raw = [(f, r) for r in executed.results for f in r.raw_files]
     file_list += [
         f.to_dict()
         | {"table": f"_raw/{r.dataset}", "partition_date": str(r.window.day) if r.window else None}
-        for r in executed.results
-        for f in r.raw_files
+        for f, r in raw
     ]
-    summary.checksums = {f["uri"]: f["sha256"] for f in file_list}
+    summary.checksums = {f.uri: f.sha256 for f, _, _ in published} | {
+        f.uri: f.sha256 for f, _ in raw
+    }
     summary.manifest = plan.sink.write_manifest(summary.run_id, _manifest(summary, file_list)).uri
     summary._manifest_files = file_list
 
 
-def _manifest(summary: RunSummary, file_list: list[ManifestEntry]) -> dict[str, Any]:
+def _manifest(summary: RunSummary, file_list: list[JsonObject]) -> JsonObject:
     manifest = summary.to_dict() | {"files": file_list}
     for private in ("checksums", "presigned", "_manifest_files"):
         manifest.pop(private, None)

@@ -13,14 +13,33 @@ import platform
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 import httpx
 
 from gcexport import __version__
 from gcexport.config import Settings
 
-__all__ = ["ExportRequest", "RunSummary", "config_hash", "new_run_id"]
+__all__ = [
+    "ExportRequest",
+    "JsonObject",
+    "RunSummary",
+    "TableTotals",
+    "config_hash",
+    "new_run_id",
+    "versions",
+]
+
+JsonObject = dict[str, object]  # one JSON object: a parity row, a drift finding, a manifest entry
+
+
+class TableTotals(TypedDict):
+    """One table's totals over the run's partitions (`warehouse_rows` None without a warehouse)."""
+
+    partitions: int
+    api_rows: int
+    file_rows: int
+    warehouse_rows: int | None
 
 
 @dataclass(frozen=True)
@@ -41,14 +60,14 @@ class RunSummary:
     finished_at: str = ""
     datasets: list[str] = field(default_factory=list)
     windows: dict[str, list[str]] = field(default_factory=dict)
-    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, TableTotals] = field(default_factory=dict)
     files: int = 0
     bytes: int = 0
     parity_ok: bool = False
-    parity: list[dict[str, Any]] = field(default_factory=list)
+    parity: list[JsonObject] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
     without_attributes: list[str] = field(default_factory=list)  # days due again for a job
-    drift: list[dict[str, Any]] = field(default_factory=list)  # JSON objects, one per new field
+    drift: list[JsonObject] = field(default_factory=list)  # one per new field
     requests: int = 0
     rate_limited: int = 0
     waited_s: float = 0.0
@@ -63,9 +82,9 @@ class RunSummary:
     checksums: dict[str, str] = field(
         default_factory=dict
     )  # file uri -> SHA-256, for the audit log
-    _manifest_files: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _manifest_files: list[JsonObject] | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 

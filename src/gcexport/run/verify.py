@@ -15,12 +15,12 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import orjson
 
 from gcexport.run.execute import Executed
 from gcexport.run.plan import Plan
+from gcexport.run.summary import JsonObject
 from gcexport.sinks.parity import ParityReport, check_parity
 
 __all__ = ["Verified", "verify"]
@@ -33,7 +33,7 @@ class Verified:
     """The parity report and the days' findings, ready for the summary."""
 
     report: ParityReport
-    drift: tuple[dict[str, Any], ...]  # JSON objects (table, field_path, example), each once
+    drift: tuple[JsonObject, ...]  # (table, field_path, example), each once
     provisional: tuple[str, ...]  # "dataset:day"
     without_attributes: tuple[str, ...]  # "dataset:day", due again until a job serves them
 
@@ -49,7 +49,7 @@ def verify(plan: Plan, executed: Executed) -> Verified:
         api[key], files[key] = o.api_rows, o.file_rows
         if warehouse is not None and o.warehouse_rows is not None:
             warehouse[key] = o.warehouse_rows
-    drift: list[dict[str, Any]] = []
+    drift: list[JsonObject] = []
     provisional: list[str] = []
     without_attributes: list[str] = []
     for r in executed.results:  # details: the conversations table must also equal the API's count
@@ -66,15 +66,13 @@ def verify(plan: Plan, executed: Executed) -> Verified:
     )
 
 
-def drift_entries(drift: Sequence[object]) -> list[dict[str, Any]]:
+def drift_entries(drift: Sequence[object]) -> list[JsonObject]:
     """Schema-drift findings as JSON objects (table, field_path, example), each once, in order."""
-    entries = {
-        orjson.dumps(e, option=orjson.OPT_SORT_KEYS): e
-        for e in (
-            dataclasses.asdict(d)
-            if dataclasses.is_dataclass(d) and not isinstance(d, type)
-            else {"field": str(d)}
-            for d in drift
-        )
-    }
+    entries = {orjson.dumps(e, option=orjson.OPT_SORT_KEYS): e for e in map(_drift_entry, drift)}
     return [entries[k] for k in sorted(entries)]
+
+
+def _drift_entry(finding: object) -> JsonObject:
+    if dataclasses.is_dataclass(finding) and not isinstance(finding, type):
+        return dataclasses.asdict(finding)
+    return {"field": str(finding)}
