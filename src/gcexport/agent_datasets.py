@@ -29,6 +29,7 @@ from gcexport.client import Page
 from gcexport.datasets import DayResult, ExportContext
 from gcexport.loading import DayLoad, PartitionOutcome
 from gcexport.models import Interval
+from gcexport.timespan import Window
 from gcexport.transform.agent_kpis import (
     AGENT_DAILY_SCHEMA,
     AGENT_INTERVAL_SCHEMA,
@@ -44,7 +45,6 @@ from gcexport.transform.user_status import (
     status_rows,
     status_tables,
 )
-from gcexport.windows import Window
 
 __all__ = [
     "AGENT_DATASETS",

@@ -32,6 +32,7 @@ from gcexport.errors import ApiError, DataError, JobFailedError
 from gcexport.loading import DayLoad, LoadContext, PartitionOutcome
 from gcexport.models import AggregateQuery, Interval, ReportExportRequest
 from gcexport.state import JobRecord, StateStore
+from gcexport.timespan import Window
 from gcexport.transform import (
     TABLE_SCHEMAS,
     compute_queue_kpis,
@@ -44,7 +45,6 @@ from gcexport.transform import (
 )
 from gcexport.transform.schemas import DETAIL_SCHEMAS
 from gcexport.transform.selection import compact_id, select_conversations
-from gcexport.windows import Window
 
 __all__ = [
     "DETAIL_TABLES",

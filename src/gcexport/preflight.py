@@ -20,7 +20,7 @@ import httpx
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings
 from gcexport.errors import DestinationError, GcExportError
-from gcexport.windows import Window, day_floor
+from gcexport.timespan import Window, day_floor
 
 __all__ = ["CheckResult", "run_checks"]
 

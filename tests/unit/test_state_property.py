@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from gcexport.datasets import AGGREGATES, DETAILS, LIVE_GRACE, REPORTS, finality
 from gcexport.state import DatasetState, State
-from gcexport.windows import Window, plan_days
+from gcexport.timespan import Window, plan_days
 
 UTC = timezone.utc
 DATASETS = (DETAILS, AGGREGATES, REPORTS)

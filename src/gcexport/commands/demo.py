@@ -20,7 +20,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.commands.export import run_export_command
 from gcexport.config import Settings, load_settings
 from gcexport.run import ExportRequest
-from gcexport.windows import day_floor
+from gcexport.timespan import day_floor
 
 __all__ = ["demo_settings", "headline_kpis", "run_demo"]
 

@@ -15,7 +15,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import DATASETS, Settings, parse_duration
 from gcexport.errors import ConfigError
 from gcexport.state import DatasetState, State, StateStore
-from gcexport.windows import DAY
+from gcexport.timespan import DAY
 
 __all__ = ["reset_state", "show_state"]
 

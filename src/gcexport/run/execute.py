@@ -26,7 +26,7 @@ from gcexport.errors import GcExportError
 from gcexport.loading import LoadContext, PartitionOutcome, lower_thread_priority
 from gcexport.run.events import RunReporter
 from gcexport.run.plan import Plan, Windows
-from gcexport.windows import Window
+from gcexport.timespan import Window
 
 __all__ = ["Executed", "execute"]
 

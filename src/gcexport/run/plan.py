@@ -31,7 +31,7 @@ from gcexport.locations import check_locations
 from gcexport.models import AggregateQuery, ReportExportRequest
 from gcexport.run.summary import ExportRequest
 from gcexport.state import State, StateStore
-from gcexport.windows import Window, plan_days
+from gcexport.timespan import Window, plan_days
 
 if TYPE_CHECKING:
     from gcexport.client import GenesysClient
