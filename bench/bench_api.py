@@ -37,7 +37,7 @@ from typing import Any
 from bench.harness import EmulatorHost
 from gcexport.datasets.settings import load_settings
 from gcexport.emulator import EmulatorConfig
-from gcexport.pipeline import ExportRequest, run_export
+from gcexport.run import ExportRequest, run_export
 
 DAY = datetime(2026, 3, 3, tzinfo=timezone.utc)
 TARGET_WALL_RATIO = 1.10

@@ -12,11 +12,11 @@ import duckdb
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.demo import demo_settings, run_demo
+from gcexport.commands.demo import demo_settings, run_demo
 from gcexport.kpi_report import build_report
 from gcexport.kpi_report.scope import resolve_scope
 from gcexport.kpi_report.source import ReadOnlyDuckDB
-from gcexport.windows import day_floor, incremental_days
+from gcexport.timespan import day_floor, incremental_days
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11+
 SECONDS = timedelta(seconds=30)

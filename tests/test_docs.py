@@ -14,7 +14,7 @@ import typer
 
 from gcexport.cli import app
 from gcexport.clock import FakeClock
-from gcexport.demo import run_demo
+from gcexport.commands.demo import run_demo
 from tests.conftest import TEST_NOW, clean_env
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -39,19 +39,20 @@ if _typing.TYPE_CHECKING:
     )
     from gcexport.kpi_report import ReportResult
     from gcexport.library import export, report
-    from gcexport.pipeline import RunSummary
+    from gcexport.run import CommittedPartition, RunSummary
 
 # name -> the module that defines it (loaded lazily by __getattr__, PEP 562)
 _EXPORTS = {
     "AbortError": "gcexport.errors",
     "Clock": "gcexport.clock",
+    "CommittedPartition": "gcexport.run",
     "ConfigError": "gcexport.errors",
     "FakeClock": "gcexport.clock",
     "GcExportError": "gcexport.errors",
     "InputError": "gcexport.errors",
     "ParityError": "gcexport.errors",
     "ReportResult": "gcexport.kpi_report",
-    "RunSummary": "gcexport.pipeline",
+    "RunSummary": "gcexport.run",
     "Settings": "gcexport.config",
     "SystemClock": "gcexport.clock",
     "TransientError": "gcexport.errors",
@@ -63,6 +64,7 @@ _EXPORTS = {
 __all__ = [
     "AbortError",
     "Clock",
+    "CommittedPartition",
     "ConfigError",
     "FakeClock",
     "GcExportError",

@@ -172,8 +172,8 @@ def export(
     if requests_per_minute is not None:
         overrides.setdefault("genesys", {})["requests_per_minute"] = requests_per_minute
     settings = _settings(config, overrides)
-    from gcexport.pipeline import ExportRequest
-    from gcexport.runner import run_export_command
+    from gcexport.commands.export import run_export_command
+    from gcexport.run import ExportRequest
 
     request = ExportRequest(start=start_at, end=end_at)
     code = run_export_command(settings, request, quiet=quiet, json_output=json_out)
@@ -196,7 +196,7 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Start the emulator in-process and export every dataset for N days into OUT, with a KPI summary."""
-    from gcexport.demo import run_demo
+    from gcexport.commands.demo import run_demo
 
     raise typer.Exit(
         run_demo(out=out, days=days, conversations_per_day=conversations_per_day, quiet=quiet)
@@ -212,7 +212,7 @@ def schedule(
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
     """Run the configured exports on their cron expressions until stopped (SIGTERM stops cleanly)."""
-    from gcexport.scheduler import run_scheduler
+    from gcexport.commands.schedule import run_scheduler
 
     settings = _settings(config, parse_set_options(set_))
     raise typer.Exit(run_scheduler(settings, once=once))
@@ -234,7 +234,7 @@ def check(
     ] = Path("gcexport-deep-check.json"),
 ) -> None:
     """Preflight: credentials, region, permissions per dataset, destinations writable."""
-    from gcexport.preflight import run_checks_command
+    from gcexport.commands.check import run_checks_command
 
     settings = _settings(config, parse_set_options(set_))
     raise typer.Exit(run_checks_command(settings, deep_report=deep_report if deep else None))
@@ -309,7 +309,7 @@ def sql(
 @state_app.command("show")
 def state_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
     """Per dataset: the days that are final, the provisional ones, and what the next run exports."""
-    from gcexport.statecmd import show_state
+    from gcexport.commands.state import show_state
 
     for line in show_state(_settings(config, parse_set_options(set_))):
         typer.echo(line)
@@ -329,8 +329,8 @@ def state_reset(
     ] = None,
 ) -> None:
     """Forget saved state so the next run exports those days again."""
+    from gcexport.commands.state import reset_state
     from gcexport.config import parse_instant
-    from gcexport.statecmd import reset_state
 
     start = parse_instant(from_, name="from").date() if from_ else None
     settings = _settings(config, parse_set_options(set_))
@@ -367,7 +367,7 @@ def emulator_serve(
     ] = None,
 ) -> None:
     """Serve the Genesys Cloud emulator over HTTP and print its base URL."""
-    from gcexport.emulator_cli import serve_emulator
+    from gcexport.commands.emulator import serve_emulator
 
     raise typer.Exit(
         serve_emulator(

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from gcexport.config import Settings, find_config_file
 from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
 from gcexport.kpi_report import ReportResult, build_report
-from gcexport.pipeline import ExportRequest, RunSummary, run_export
+from gcexport.run import CommittedPartition, ExportRequest, RunSummary, SilentReporter, run_export
 
 __all__ = ["export", "report"]
 
@@ -40,18 +40,21 @@ def export(
     end: When = None,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    on_commit: Callable[[CommittedPartition], None] | None = None,
 ) -> RunSummary:
     """Run one export: `[start, end)` in whole UTC days, or incrementally when both are None.
 
     `settings` defaults to `load_settings()` over `./gcexport.toml` when present (then `.env`,
     the environment, defaults). A date means
     midnight UTC; a naive datetime is taken as UTC. `transport` points the client at another
-    HTTP transport (the emulator's, in tests). Raises a `GcExportError`; the run's summary rides
+    HTTP transport (the emulator's, in tests). `on_commit` is called once per (dataset, table,
+    day) as it lands — exported, counted and recorded in the state — from the run's thread. Raises a `GcExportError`; the run's summary rides
     on the error's `.summary` when the run had started.
     """
     settings = settings if settings is not None else load_settings(config_file=find_config_file())
     request = ExportRequest(start=_instant(start, "start"), end=_instant(end, "end"))
-    return run_export(settings, request, transport=transport, clock=clock)
+    reporter = SilentReporter(on_commit=on_commit)
+    return run_export(settings, request, transport=transport, clock=clock, reporter=reporter)
 
 
 def report(

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -36,6 +36,9 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from gcexport.sinks.storage import LocalStorage
+
+if TYPE_CHECKING:
+    from gcexport.sinks import FileRecord, FileSink, Warehouse
 
 __all__ = [
     "DayLoad",
@@ -82,11 +85,12 @@ T = TypeVar("T")
 DAY_THREAD_NICENESS = 5
 
 
-def held(warehouse: Any) -> contextlib.AbstractContextManager[Any]:
+def held(warehouse: Warehouse | None) -> contextlib.AbstractContextManager[None]:
     """The warehouse held open (and its file locked) for one load, where it can let go between
     loads (DuckDB: other processes may open the file meanwhile); a no-op elsewhere."""
-    if warehouse is not None and hasattr(warehouse, "held"):
-        return cast("contextlib.AbstractContextManager[Any]", warehouse.held())
+    hold = getattr(warehouse, "held", None)
+    if hold is not None:
+        return cast("contextlib.AbstractContextManager[None]", hold())
     return contextlib.nullcontext()
 
 
@@ -180,8 +184,8 @@ class HeldPlaces:
 class LoadContext:
     """What every load shares: the sinks, the run id and a lock that serialises warehouse work."""
 
-    sink: Any  # gcexport.sinks.FileSink
-    warehouse: Any | None  # gcexport.sinks.Warehouse
+    sink: FileSink
+    warehouse: Warehouse | None
     run_id: str
     spool_root: Path
     warehouse_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -213,7 +217,7 @@ class PartitionOutcome:
     api_rows: int
     file_rows: int
     warehouse_rows: int | None
-    files: list[Any]
+    files: list[FileRecord]
     provisional: bool = False
     dataset: str = ""
 
@@ -354,7 +358,7 @@ class DayLoad:
         1,000,000-conversation export). Where the warehouse has `lanes` (DuckDB, from Parquet),
         the day's tables are shared out over the warehouse threads, biggest files first.
         """
-        wh = self.ctx.warehouse
+        wh: Any = self.ctx.warehouse  # DuckDB's lanes and Parquet loads are beyond the protocol
         if wh is None:
             return {load.table: None for load, _, _ in published}
         lanes = min(self.ctx.warehouse_lanes, len(published))

@@ -22,9 +22,9 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings
 from gcexport.datasets.registry import DATASETS
 from gcexport.errors import DestinationError, GcExportError
-from gcexport.windows import Window, day_floor
+from gcexport.timespan import Window, day_floor
 
-__all__ = ["CheckResult", "run_checks", "run_checks_command"]
+__all__ = ["CheckResult", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def run_checks(
 
 
 def _validate_inputs(settings: Settings) -> None:
-    from gcexport.plan import (
+    from gcexport.run.plan import (
         _check_kpis_and_schedules,
         _presign,
         _request_models,
@@ -214,15 +214,3 @@ def _duckdb_read_only(path: Path) -> str:
             raise DestinationError(f"DuckDB database {path} is in use by {holder}") from None
         raise DestinationError(f"cannot read DuckDB database {path}: {exc}") from None
     return f"readable; {tables[0] if tables else 0} tables (opened read-only)"
-
-
-def run_checks_command(settings: Settings, *, deep_report: Path | None = None) -> int:
-    """Print one PASS/FAIL line per check; exit 0 when all pass, else 1."""
-    results = run_checks(settings, deep_report=deep_report)
-    for result in results:
-        print(result.line())
-    failed = [r for r in results if not r.ok]
-    print(f"{len(results) - len(failed)} of {len(results)} checks passed")
-    if deep_report is not None:
-        print(f"deep-check report (shapes only, safe to share): {deep_report}")
-    return 1 if failed else 0

@@ -28,7 +28,7 @@ from gcexport.client import GenesysClient
 from gcexport.clock import Clock
 from gcexport.errors import ApiError, GcExportError
 from gcexport.models import Interval, ReportExportRequest
-from gcexport.windows import day_floor
+from gcexport.timespan import day_floor
 
 __all__ = ["Finding", "run_probes", "write_report"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from gcexport.config import Settings, parse_duration
 from gcexport.errors import ConfigError
 from gcexport.extras import import_extra
-from gcexport.plan import MAX_PRESIGN
+from gcexport.run.plan import MAX_PRESIGN
 
 __all__ = ["parse_presign", "share_report"]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gcexport.errors import DestinationError, LockedError, StateError
-from gcexport.windows import DAY, UTC, Window, incremental_days
+from gcexport.timespan import DAY, UTC, Window, incremental_days
 
 __all__ = ["DatasetState", "JobRecord", "State", "StateStore"]
 

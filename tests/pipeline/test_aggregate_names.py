@@ -10,7 +10,7 @@ import duckdb
 from gcexport.clock import FakeClock
 from gcexport.datasets.settings import load_settings
 from gcexport.emulator import Emulator, EmulatorConfig
-from gcexport.pipeline import ExportRequest, run_export
+from gcexport.run import ExportRequest, run_export
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)

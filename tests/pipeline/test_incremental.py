@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gcexport.pipeline import _drift_entries
+from gcexport.run.verify import drift_entries as _drift_entries
 from gcexport.state import StateStore
 from gcexport.transform.columns import DriftField
 from tests.conftest import TEST_NOW, run_cli

@@ -13,7 +13,7 @@ from gcexport.clock import FakeClock
 from gcexport.datasets.settings import load_settings
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.errors import JobFailedError
-from gcexport.pipeline import ExportRequest, run_export
+from gcexport.run import ExportRequest, run_export
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from gcexport.clock import FakeClock
+from gcexport.commands.schedule import Scheduler
 from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
-from gcexport.scheduler import Scheduler
 from gcexport.state import StateStore
 from tests.conftest import CliResult, run_cli
 from tests.pipeline.conftest import Served, export

@@ -11,10 +11,10 @@ from pathlib import Path
 from rich.console import Console
 
 from gcexport.clock import FakeClock
+from gcexport.commands.progress import Reporter, render_summary
 from gcexport.datasets.settings import load_settings
 from gcexport.emulator import Emulator, EmulatorConfig
-from gcexport.pipeline import ExportRequest, run_export
-from gcexport.progress import Reporter, render_summary
+from gcexport.run import ExportRequest, run_export
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from gcexport.clock import FakeClock
+from gcexport.commands.schedule import Scheduler
 from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError
-from gcexport.scheduler import Scheduler
 from tests.conftest import TEST_NOW, clean_env, run_cli
 
 UTC = timezone.utc

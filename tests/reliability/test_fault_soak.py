@@ -25,7 +25,7 @@ from reliability_support import (
 from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.errors import GcExportError
-from gcexport.pipeline import ExportRequest, run_export
+from gcexport.run import ExportRequest, run_export
 
 FAULTS = "429=0.08,5xx=0.05,drop=0.04,slow=0.03,revoke=0.02,job_fail=0.15"
 DAYS = 3

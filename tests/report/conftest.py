@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.demo import demo_settings, run_demo
+from gcexport.commands.demo import demo_settings, run_demo
 from tests.conftest import TEST_NOW
 
 BROWSER_ARGS = [

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from transform_support import load_sample
 
-from gcexport.demo import demo_settings
+from gcexport.commands.demo import demo_settings
 from gcexport.errors import ConfigError, DataError
 from gcexport.transform import (
     TABLE_SCHEMAS,

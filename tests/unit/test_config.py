@@ -133,7 +133,7 @@ def test_dates_and_durations() -> None:
 def test_the_example_config_is_valid_end_to_end(tmp_path: Path) -> None:
     """gcexport.example.toml loads, and every query, KPI and cron in it passes run validation."""
     from gcexport.clock import FakeClock
-    from gcexport.plan import prepare
+    from gcexport.run.plan import prepare
     from tests.conftest import TEST_NOW
 
     example = Path(__file__).resolve().parents[2] / "gcexport.example.toml"

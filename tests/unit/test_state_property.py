@@ -31,7 +31,7 @@ from gcexport.datasets.conversation_details import DETAILS, LIVE_GRACE
 from gcexport.datasets.registry import finality
 from gcexport.datasets.reporting_exports import REPORTS
 from gcexport.state import DatasetState, State
-from gcexport.windows import Window, plan_days
+from gcexport.timespan import Window, plan_days
 
 UTC = timezone.utc
 DATASETS = (DETAILS, AGGREGATES, REPORTS)

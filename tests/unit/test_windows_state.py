@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gcexport.errors import LockedError, StateError
 from gcexport.state import DatasetState, JobRecord, StateStore
-from gcexport.windows import Window, incremental_days, plan_days
+from gcexport.timespan import Window, incremental_days, plan_days
 
 UTC = timezone.utc
 instants = st.datetimes(

@@ -177,7 +177,7 @@ def _check_watermark(client: GenesysClient, window: Interval) -> None:
     available = get_availability(client)
     if window.end > available:
         raise QueryValidationError(
-            f"window {window} ends after the details-job data availability date"
+            f"window {window.to_api()} ends after the details-job data availability date"
             f" {format_instant(available)}; jobs would return partial data — use the details"
             " query for the part after it"
         )

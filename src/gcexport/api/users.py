@@ -93,7 +93,7 @@ def _iter_slice(client: GenesysClient, interval: Interval, page_size: int) -> It
             return
         number += 1
     raise DataError(
-        f"{USER_DETAILS_QUERY_PATH} {interval}: paging cap reached with {len(seen)} records read"
+        f"{USER_DETAILS_QUERY_PATH} {interval.to_api()}: paging cap reached with {len(seen)} records read"
     )
 
 
@@ -128,7 +128,7 @@ def iter_user_job_pages(
     available = get_user_availability(client)
     if window.end > available:
         raise QueryValidationError(
-            f"window {window} ends after the user details jobs' data availability date"
+            f"window {window.to_api()} ends after the user details jobs' data availability date"
             f" {format_instant(available)}; use the user details query for the part after it"
         )
     body = client.request(

@@ -13,7 +13,7 @@ from gcexport.client import GenesysClient, Page
 from gcexport.config import Settings, parse_duration
 from gcexport.datasets.base import DayResult, ExportContext, RunStep, WindowPlanner
 from gcexport.models import Interval
-from gcexport.windows import Window
+from gcexport.timespan import Window
 
 __all__ = ["DatasetBase", "day_is_final", "interval", "items", "with_partition_date"]
 

@@ -26,7 +26,7 @@ from gcexport.client import GenesysClient, Page
 from gcexport.config import Settings
 from gcexport.loading import LoadContext, PartitionOutcome
 from gcexport.state import StateStore
-from gcexport.windows import Window
+from gcexport.timespan import Window
 
 __all__ = ["Dataset", "DayResult", "ExportContext", "RunStep", "WindowPlanner"]
 

@@ -21,8 +21,8 @@ from gcexport.datasets.base import DayResult, ExportContext
 from gcexport.datasets.lookups import fetch_queues
 from gcexport.loading import DayLoad, PartitionOutcome
 from gcexport.models import AggregateQuery, Interval
+from gcexport.timespan import Window
 from gcexport.transform import TABLE_SCHEMAS, compute_queue_kpis, flatten_aggregates
-from gcexport.windows import Window
 
 __all__ = ["AGGREGATES", "DATASET", "ConversationAggregates"]
 

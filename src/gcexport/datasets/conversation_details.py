@@ -29,10 +29,10 @@ from gcexport.errors import ApiError, DataError, JobFailedError
 from gcexport.loading import DayLoad
 from gcexport.models import Interval
 from gcexport.state import JobRecord
+from gcexport.timespan import Window
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversation_pages
 from gcexport.transform.schemas import DETAIL_SCHEMAS
 from gcexport.transform.selection import compact_id, select_conversations
-from gcexport.windows import Window
 
 __all__ = ["DATASET", "DETAILS", "DETAIL_TABLES", "LIVE_GRACE", "ConversationDetails"]
 

@@ -26,7 +26,7 @@ from gcexport.datasets import (
 from gcexport.datasets.base import Dataset, DayResult, ExportContext, RunStep
 from gcexport.errors import DataError
 from gcexport.loading import PartitionOutcome
-from gcexport.windows import Window
+from gcexport.timespan import Window
 
 __all__ = [
     "DATASETS",

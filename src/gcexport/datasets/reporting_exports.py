@@ -17,8 +17,8 @@ from gcexport.datasets._common import DatasetBase, day_is_final, interval, with_
 from gcexport.datasets.base import DayResult, ExportContext
 from gcexport.loading import DayLoad, PartitionOutcome
 from gcexport.models import Interval, ReportExportRequest
+from gcexport.timespan import Window
 from gcexport.transform import parse_report_csv
-from gcexport.windows import Window
 
 __all__ = ["DATASET", "REPORTS", "ReportingExports"]
 

@@ -17,9 +17,9 @@ from gcexport.datasets._common import DatasetBase, interval
 from gcexport.datasets.agent_lookups import AGENT_LOOKUP_SCHEMAS, publish_agent_lookups
 from gcexport.datasets.base import DayResult, ExportContext
 from gcexport.loading import DayLoad
+from gcexport.timespan import Window
 from gcexport.transform.agent_kpis import AGENT_INTERVAL_SCHEMA, agent_interval_status
 from gcexport.transform.user_status import USER_AGGREGATES_SCHEMA, aggregate_table
-from gcexport.windows import Window
 
 __all__ = ["DATASET", "STATUS_AGGREGATES", "UserStatusAggregates"]
 

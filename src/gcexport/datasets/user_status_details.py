@@ -23,6 +23,7 @@ from gcexport.datasets.agent_lookups import AGENT_LOOKUP_SCHEMAS, publish_agent_
 from gcexport.datasets.base import DayResult, ExportContext
 from gcexport.loading import DayLoad
 from gcexport.models import Interval
+from gcexport.timespan import Window
 from gcexport.transform.agent_kpis import AGENT_DAILY_SCHEMA, agent_daily_status
 from gcexport.transform.user_status import (
     PRESENCE_SCHEMA,
@@ -30,7 +31,6 @@ from gcexport.transform.user_status import (
     status_rows,
     status_tables,
 )
-from gcexport.windows import Window
 
 __all__ = ["DATASET", "STATUS_DETAILS", "UserStatusDetails"]
 

@@ -9,7 +9,6 @@ Example::
 from __future__ import annotations
 
 from gcexport.models.filters import Clause, Filter, NumericRange, Predicate
-from gcexport.models.interval import Interval, format_instant, parse_instant
 from gcexport.models.names import (
     validate_dimension_names,
     validate_metric_names,
@@ -23,6 +22,7 @@ from gcexport.models.queries import (
     ReportExportRequest,
     parse_duration,
 )
+from gcexport.timespan import Interval, format_instant, parse_instant
 
 __all__ = [
     "AggregateQuery",

@@ -26,7 +26,7 @@ from pydantic import (
 from gcexport.errors import QueryValidationError
 from gcexport.models import names
 from gcexport.models.filters import ApiModel, Filter, NameRules, check_filters
-from gcexport.models.interval import Interval
+from gcexport.timespan import Interval
 
 __all__ = [
     "MAX_DETAILS_DAYS_FILTERED",
@@ -145,7 +145,7 @@ class DetailsQuery(_DetailsBase):
         days = MAX_DETAILS_DAYS_FILTERED if self.has_filters else MAX_DETAILS_DAYS_UNFILTERED
         if self.interval.duration > timedelta(days=days):
             raise ValueError(
-                f"interval {self.interval} exceeds the {days}-day limit of the details query"
+                f"interval {self.interval.to_api()} exceeds the {days}-day limit of the details query"
                 " (7 days without filters, 31 with)"
             )
         return self

@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gcexport.clock import Clock, SystemClock
+from gcexport.commands.export import run_export_command
 from gcexport.config import Settings
 from gcexport.datasets.settings import load_settings
-from gcexport.pipeline import ExportRequest
-from gcexport.runner import run_export_command
-from gcexport.windows import day_floor
+from gcexport.run import ExportRequest
+from gcexport.timespan import day_floor
 
 __all__ = ["demo_settings", "headline_kpis", "run_demo"]
 

@@ -98,8 +98,8 @@ class Scheduler:
         return ran
 
     def _export(self, spec: ScheduleSpec) -> int:
-        from gcexport.pipeline import ExportRequest
-        from gcexport.runner import run_export_command
+        from gcexport.commands.export import run_export_command
+        from gcexport.run import ExportRequest
 
         export = self.settings.export.model_copy(update={"datasets": list(spec.datasets)})
         settings = self.settings.model_copy(update={"export": export})

@@ -1,4 +1,4 @@
-"""Preparing a run: every input checked before the first request and before anything is written.
+"""Stage 1, plan: every input checked before the first request and anything written; the days.
 
 Bad credentials format, dates, metric and dimension names, KPI expressions, view types, cron
 expressions, output locations and warehouse URLs all fail here with one sentence (exit code 2).
@@ -6,7 +6,7 @@ expressions, output locations and warehouse URLs all fail here with one sentence
 Example::
 
     plan = prepare(settings, request_start=None, request_end=None, clock=SystemClock())
-    client = plan.make_client(transport=None, clock=clock, on_request=audit.request)
+    windows = plan_windows(settings, ExportRequest(), plan.state.load(now=now), now)
 """
 
 from __future__ import annotations
@@ -16,31 +16,48 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 from pydantic import BaseModel
 
+from gcexport.client.records import RequestRecord
 from gcexport.clock import Clock
 from gcexport.config import Connection, Settings, parse_duration
+from gcexport.datasets import registry
 from gcexport.errors import ConfigError, DestinationError
 from gcexport.extras import import_extra
 from gcexport.locations import check_locations
-from gcexport.state import StateStore
+from gcexport.run.summary import ExportRequest
+from gcexport.state import State, StateStore
+from gcexport.timespan import Window, plan_days
 
-__all__ = ["Plan", "prepare", "validate_warehouse_url"]
+if TYPE_CHECKING:
+    from gcexport.client import GenesysClient
+    from gcexport.sinks import FileSink, Warehouse
+
+__all__ = [
+    "Plan",
+    "Windows",
+    "plan_windows",
+    "prepare",
+    "start_histories",
+    "validate_warehouse_url",
+]
+
+Windows = dict[str, list[Window]]  # dataset -> the days it exports in this run, in order
 
 MAX_PRESIGN = timedelta(days=7)  # S3's limit for SigV4 presigned URLs
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """A validated run: connection, destinations, request models and where state lives."""
 
     settings: Settings
     connection: Connection
-    sink: Any  # gcexport.sinks.FileSink
+    sink: FileSink
     warehouse_url: str | None
     state: StateStore
     audit_path: Path
@@ -57,8 +74,8 @@ class Plan:
         *,
         transport: httpx.BaseTransport | None,
         clock: Clock,
-        on_request: Callable[[Any], None] | None,
-    ) -> Any:
+        on_request: Callable[[RequestRecord], None] | None,
+    ) -> GenesysClient:
         from gcexport.client import GenesysClient
 
         g = self.settings.genesys
@@ -75,7 +92,7 @@ class Plan:
             max_connections=max(4, self.settings.export.workers * 2),
         )
 
-    def open_warehouse(self) -> Any:
+    def open_warehouse(self) -> Warehouse | None:
         if self.warehouse_url is None:
             return None
         from gcexport.sinks import open_warehouse
@@ -129,6 +146,44 @@ def prepare(
         requests,
         presign,
     )
+
+
+def plan_windows(
+    settings: Settings, request: ExportRequest, state: State, now: datetime
+) -> Windows:
+    """The days each day-partitioned dataset exports in this run."""
+    datasets = [d for d in settings.export.datasets if registry.get(d).day_partitioned]
+    if request.start or request.end:
+        if not (request.start and request.end):
+            raise ConfigError(
+                "Give both --start and --end, or neither (to continue incrementally)."
+            )
+        days = plan_days(request.start, request.end)
+        return {d: _own_windows(d, days) for d in datasets}
+    first = settings.export.first_start_at(now)
+    lookback = parse_duration(settings.export.lookback)
+    return {
+        d: _own_windows(d, state.dataset(d).due(now=now, lookback=lookback, first_start=first))
+        for d in datasets
+    }
+
+
+def _own_windows(dataset: str, days: list[Window]) -> list[Window]:
+    """The dataset's own windows from the daily plan, when it plans its own (Dataset.plan_windows)."""
+    planner = registry.get(dataset).plan_windows
+    return planner(days) if planner is not None else days
+
+
+def start_histories(store: StateStore, windows: Windows) -> None:
+    """An incremental run's first day starts each dataset's history (once): the mark then only
+    moves over contiguous final days, so a first day that fails is retried, never skipped."""
+
+    def start(state: State) -> None:
+        for dataset, days in windows.items():
+            if days and state.dataset(dataset).final_through is None:
+                state.dataset(dataset).start_at(days[0].day)
+
+    store.update(start)
 
 
 def _check_window(start: datetime | None, end: datetime | None, now: datetime) -> None:

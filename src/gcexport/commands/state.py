@@ -16,7 +16,7 @@ from gcexport.config import Settings, parse_duration
 from gcexport.datasets.registry import names
 from gcexport.errors import ConfigError
 from gcexport.state import DatasetState, State, StateStore
-from gcexport.windows import DAY
+from gcexport.timespan import DAY
 
 __all__ = ["reset_state", "show_state"]
 

@@ -17,11 +17,11 @@ from rich.console import Console
 
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock
+from gcexport.commands.progress import Reporter, render_summary
 from gcexport.config import Settings
 from gcexport.errors import GcExportError
-from gcexport.pipeline import ExportRequest, RunSummary, run_export
-from gcexport.progress import Reporter, render_summary
 from gcexport.redact import redact_data
+from gcexport.run import ExportRequest, RunSummary, run_export
 from gcexport.webhook import post_summary
 
 __all__ = ["run_export_command"]
@@ -38,7 +38,7 @@ def run_export_command(
 ) -> int:
     """Run an export for the CLI; print the summary; POST the webhook; return the exit code."""
     holder: dict[str, RunSummary] = {}
-    # the pipeline hands the reporter the run's live audit counters (requests, 429s, waits)
+    # the run hands the reporter its live audit counters (requests, 429s, waits)
     reporter = Reporter(enabled=not quiet and not json_output and sys.stderr.isatty())
     error: GcExportError | None = None
     try:

@@ -5,7 +5,7 @@ Everything goes to stderr, so `--json` output on stdout stays machine-readable.
 Example::
 
     with Reporter(enabled=True) as reporter:
-        reporter.counts = audit.counts          # requests, 429s and waits, live
+        reporter.follow(audit.counts)           # requests, 429s and waits, live
         reporter.start(12, conversations=True)
         reporter.expect(1500); reporter.conversations(100); reporter.task_done()
 """
@@ -27,6 +27,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from gcexport.run.events import CommittedPartition
+
 __all__ = ["Reporter", "render_summary", "summary_lines"]
 
 
@@ -35,7 +37,7 @@ class Reporter:
 
     The bar counts conversations when details are in the run (the API's own count of each day,
     learnt as the day starts), else days; requests, 429s and waits are read live from `counts`
-    (the run's audit counters, handed over by the pipeline once the run starts).
+    (the run's audit counters, handed over by the run once it starts: `follow`).
     """
 
     def __init__(
@@ -73,6 +75,13 @@ class Reporter:
         if self._progress is not None:
             self._refresh()
             self._progress.stop()
+
+    def follow(self, counts: Mapping[str, float]) -> None:
+        """Read requests, 429s and waits live from `counts` (the run's audit counters)."""
+        self.counts = counts
+
+    def committed(self, partition: CommittedPartition) -> None:
+        """A partition landed; the bar counts days (`task_done`), so nothing to draw."""
 
     def start(self, total: int, *, conversations: bool = False) -> None:
         """`total` days (snapshots included); with `conversations`, the bar counts those."""

@@ -1,0 +1,27 @@
+"""`gcexport check`: one PASS/FAIL line per preflight check, then the tally.
+
+Example::
+
+    code = run_checks_command(settings)   # 0 when every check passed, else 1
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gcexport.config import Settings
+from gcexport.preflight import run_checks
+
+__all__ = ["run_checks_command"]
+
+
+def run_checks_command(settings: Settings, *, deep_report: Path | None = None) -> int:
+    """Print one PASS/FAIL line per check; exit 0 when all pass, else 1."""
+    results = run_checks(settings, deep_report=deep_report)
+    for result in results:
+        print(result.line())
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} of {len(results)} checks passed")
+    if deep_report is not None:
+        print(f"deep-check report (shapes only, safe to share): {deep_report}")
+    return 1 if failed else 0
