@@ -19,7 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcexport.emulator.backend import Backend
-from gcexport.emulator.dataset import view_at
+from gcexport.emulator.dataset import end_at, view_at
+from gcexport.emulator.lifetimes import MAX_OPEN_DAYS
 from gcexport.emulator.problems import bad_request
 from gcexport.emulator.vocabulary import AGGREGATE_METRICS
 from gcexport.emulator.wire import DAY_MS, floor_day, from_ms, iso_to_ms, to_ms
@@ -96,8 +97,9 @@ def _service_level(
 def iter_facts(backend: Backend, start: int, end: int) -> Iterator[Fact]:
     """Facts emitted in [start, end) at emulator-now (conversations may start up to a day earlier)."""
     now = backend.now_ms()
-    for day, index in backend.dataset.iter_refs(floor_day(start) - DAY_MS, end, now):
-        if day.ends[index] < start:
+    back = (MAX_OPEN_DAYS + 1) if backend.config.has("long-lived") else 1
+    for day, index in backend.dataset.iter_refs(floor_day(start) - back * DAY_MS, end, now):
+        if end_at(day, index, now) < start:
             continue
         for fact in conversation_facts(view_at(day, index, now, attributes=False), backend):
             if start <= fact.emit < end:
