@@ -14,9 +14,11 @@ import functools
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import orjson
 import pyarrow as pa
 
 from gcexport.api import aggregates as aggregates_api
@@ -31,6 +33,7 @@ from gcexport.config import Settings, parse_duration
 from gcexport.errors import ApiError, DataError, JobFailedError
 from gcexport.loading import DayLoad, LoadContext, PartitionOutcome
 from gcexport.models import AggregateQuery, Interval, ReportExportRequest
+from gcexport.models.queries import MAX_PAGING_RESULTS
 from gcexport.state import JobRecord, StateStore
 from gcexport.transform import (
     TABLE_SCHEMAS,
@@ -43,7 +46,7 @@ from gcexport.transform import (
     parse_report_csv,
 )
 from gcexport.transform.schemas import DETAIL_SCHEMAS
-from gcexport.transform.selection import compact_id, select_conversations
+from gcexport.transform.selection import Selection, compact_id, select_conversations
 from gcexport.windows import Window
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "export_day",
     "export_lookups",
     "finality",
+    "reread_ended_days",
 ]
 
 DETAIL_TABLES = tuple(DETAIL_SCHEMAS)  # conversations, participants, sessions, segments, …
@@ -63,6 +67,8 @@ AGGREGATES = "conversation_aggregates"
 REPORTS = "reporting_exports"
 LOOKUPS = "lookups"
 LIVE_GRACE = timedelta(days=7)  # an open conversation stops holding its day provisional after this
+REREAD_DAYS = 31  # conversations re-read for a new end: the longest filtered query (§3.1)
+REREAD_MARGIN = timedelta(minutes=5)  # ends this much before the previous run are read again
 
 
 @dataclass
@@ -99,6 +105,9 @@ class ExportContext:
     on_conversations: Callable[[int], None] = lambda conversations: None  # details progress
     aggregate_queries: list[AggregateQuery] = field(default_factory=list)
     report_requests: list[ReportExportRequest] = field(default_factory=list)
+    # Incremental runs re-read recently ended conversations (reread_ended_days): an open one
+    # then does not hold its settled day provisional — its day is due again when it ends.
+    rereads_ended: bool = False
     _raw: threading.local = field(default_factory=threading.local)
 
     def pages(self, endpoint: str, pages: Iterable[Page]) -> Generator[Page, None, None]:
@@ -140,7 +149,9 @@ def finality(
 
     - conversation_details: the day ended at or before the availability watermark, and none of
       its conversations is still open — unless the day ended LIVE_GRACE ago (bounds the
-      provisional set: a conversation open for a week does not hold its day back for ever);
+      provisional set: a conversation open for a week does not hold its day back for ever).
+      Incremental runs pass live=False for open conversations they re-read when they end
+      (`reread_ended_days`), so one open email does not hold a day provisional for a week;
     - conversation_aggregates and reporting_exports (near real time, no watermark): the day ended
       at least `export.settle_after` ago.
     """
@@ -280,6 +291,9 @@ def _job_pages(ctx: ExportContext, window: Window) -> _Pages:
         job_id=saved.job_id if saved else None,
         on_job_submitted=remember,
         check_availability=False,  # checked once per run: ctx.watermark
+        # windows are UTC days: start-of-day matching serves exactly the conversations starting
+        # in the window, not every long-lived one whose lifetime overlaps it (§16 item 4)
+        start_of_day=True,
     )
     return _Pages("details/jobs", pages)
 
@@ -317,36 +331,114 @@ def _details_load(
                 drift.extend(flat.drift)
                 load.add(_only_day(chosen.tables, window.day))
                 del flat, chosen
-        found = len(seen)
         estimate = expected if method == "job" and expected is not None else 0
-        if found < estimate and not _job_has_every_query_id(ctx, window, seen, estimate):
-            load.abort()
-            return None
+        if len(seen) < estimate:
+            open_ones = _job_misses_only_open(ctx, window, seen, estimate)
+            if open_ones is None:
+                load.abort()
+                return None
+            if open_ones.kept:
+                live = True
+                load.add(_only_day(open_ones.tables, window.day))
+        found = len(seen)
         seen.clear()  # the ids are not needed while the day waits for the warehouse
+        live = live and not (ctx.rereads_ended and method == "job")
         load.provisional = not day_is_final(ctx, DETAILS, window, live=live)
         outcomes = load.commit()
     return DayResult(DETAILS, window, outcomes, load.provisional, found, drift, method)
 
 
-def _job_has_every_query_id(
+def _job_misses_only_open(
     ctx: ExportContext, window: Window, seen: set[str | int], estimate: int
-) -> bool:
-    """Whether a job that read fewer ids than `totalHits` still holds every id the query serves.
+) -> Selection | None:
+    """The conversations the query serves and a job lacks, when every one of them is still open.
 
     `totalHits` is an estimate (§16 item 2), so a job short of it is checked against the truth:
-    the unique in-window ids of the query. True keeps the job (and its participant attributes).
+    the unique in-window ids of the query. A job serves only conversations that ended by the
+    watermark, so the open ones come from the query (without attributes; the day is re-read when
+    they end). None when the job lacks an ended conversation: the query serves the whole day.
     """
-    missing = 0
+    missing = ended = 0
+    pages: list[bytes] = []
     query = details_api.iter_query_pages(
         ctx.client, window.start, window.end, page_size=ctx.settings.details.query_page_size
     )
-    for page in query:  # audited, but neither progress rows nor raw pages: nothing is kept
+    for page in query:  # audited, but neither progress rows nor raw pages: kept rows are few
         ctx.audit.page(endpoint="details/query", rows=0, context=page.context)
-        missing += sum(1 for c in page.items if compact_id(c.get("conversationId")) not in seen)
+        lacking = [c for c in page.items if compact_id(c.get("conversationId")) not in seen]
+        missing += len(lacking)
+        ended += sum(1 for c in lacking if c.get("conversationEnd") is not None)
+        if lacking:
+            pages.append(orjson.dumps({"conversations": lacking}))
     ctx.audit.write(
-        "details_count_checked", total_hits=estimate, job_ids=len(seen), missing_from_job=missing
+        "details_count_checked",
+        total_hits=estimate,
+        job_ids=len(seen),
+        missing_from_job=missing,
+        open_from_query=missing - ended,
     )
-    return missing == 0
+    if ended:
+        return None
+    flat = flatten_conversation_pages(pages, source="query")
+    return select_conversations(flat.tables, start=window.start, end=window.end, seen=seen)
+
+
+def reread_ended_days(ctx: ExportContext, due: Iterable[Window]) -> list[Window]:
+    """Final days with a conversation that ended (again: re-opened, or first: long-lived) since
+    the previous incremental run; they are marked provisional, so they stay due until exported.
+
+    One details query over the last REREAD_DAYS, newest `conversationEnd` first, paged only
+    until the ends reach the previous run (REFERENCE.md §16 item 4): a few requests, not weeks
+    of days. The previous run's time is `last_run` of the details state.
+    """
+    state = ctx.state.load().dataset(DETAILS)
+    since = datetime.fromisoformat(state.last_run) - REREAD_MARGIN if state.last_run else None
+    # a state from before the re-read knows no history start: re-read from the mark on
+    first = state.first_day or (state.final_through.date() if state.final_through else None)
+    days: set[date] = set()
+    if since is not None and first is not None:
+        taken = {w.day for w in due}
+        ends = _recent_ends(ctx, since, first)
+        days = {d for d in ends if d >= first and d not in taken and state.is_final(d)}
+        ctx.audit.write("details_reread", since=since.isoformat(), ended=len(ends), days=len(days))
+
+    def remember(s: Any) -> None:
+        ds = s.dataset(DETAILS)
+        ds.provisional.update(days)
+        ds.first_day = ds.first_day or first
+        ds.last_run = ctx.now.isoformat()
+
+    ctx.state.update(remember)
+    return [Window.for_day(d) for d in sorted(days)]
+
+
+def _recent_ends(ctx: ExportContext, since: datetime, first: date) -> list[date]:
+    """The start days of conversations that started on or after `first` (at most REREAD_DAYS
+    back) and ended at or after `since`, newest end first."""
+    oldest = max(first, (ctx.now - timedelta(days=REREAD_DAYS - 1)).date())
+    start = Window.for_day(oldest).start
+    body: dict[str, Any] = {
+        "interval": Interval.of(start, ctx.now).to_api(),
+        "order": "desc",
+        "orderBy": "conversationEnd",
+        "conversationFilters": [
+            {"type": "and", "predicates": [{"dimension": "conversationEnd", "operator": "exists"}]}
+        ],
+    }
+    days: list[date] = []
+    for number in range(1, MAX_PAGING_RESULTS // 100 + 1):
+        body["paging"] = {"pageSize": 100, "pageNumber": number}
+        page = ctx.client.request(
+            "POST", details_api.DETAILS_QUERY_PATH, json=body, items_key="conversations"
+        )
+        ctx.audit.page(endpoint="details/query", rows=0, context=page.context)
+        for conversation in page.items:
+            if datetime.fromisoformat(conversation["conversationEnd"]) < since:
+                return days
+            days.append(datetime.fromisoformat(conversation["conversationStart"]).date())
+        if len(page.items) < 100:
+            break
+    return days
 
 
 def _only_day(tables: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:
@@ -364,7 +456,7 @@ def _export_aggregates(ctx: ExportContext, window: Window) -> DayResult:
     with DayLoad(ctx.load, AGGREGATES, window.day, schemas=schemas) as load:
         for query in ctx.aggregate_queries:
             spec_pages = aggregates_api.iter_pages(
-                ctx.client, query.with_interval(_interval(window))
+                ctx.client, query.with_interval(zone_day(window, query.time_zone))
             )
             results = [
                 item for page in ctx.pages("aggregates/query", spec_pages) for item in page.items
@@ -376,14 +468,35 @@ def _export_aggregates(ctx: ExportContext, window: Window) -> DayResult:
                 group_by=query.group_by or [],
                 query_name=_query_name(ctx, query),
             )
+            table = _with_partition_date(table, window.day)  # the zone's day, not the UTC date
             parts.append(table)
             load.add({AGGREGATES: table})
         merged = pa.concat_tables(parts) if parts else TABLE_SCHEMAS[AGGREGATES].empty_table()
         kpis = compute_queue_kpis(merged, ctx.queues, custom_kpis=ctx.settings.kpis)
         load.add({"queue_kpis": kpis})
-        load.provisional = not day_is_final(ctx, AGGREGATES, window)
+        latest = max(
+            (zone_day(window, q.time_zone).end for q in ctx.aggregate_queries), default=None
+        )
+        # a day in a zone west of UTC ends after the UTC day: final by the later end
+        ends = Window(window.start, max(window.end, latest or window.end))
+        load.provisional = not day_is_final(ctx, AGGREGATES, ends)
         outcomes = load.commit()
     return DayResult(AGGREGATES, window, outcomes, load.provisional, method="query")
+
+
+def zone_day(window: Window, time_zone: str | None) -> Interval:
+    """The window's day in an aggregate query's time zone (REFERENCE.md §16 item 10).
+
+    Calendar buckets (P1D and coarser) follow the zone's days, so a query in a zone other than
+    UTC asks for the zone's day — local midnight to local midnight, 23 or 25 hours at a DST
+    change — and its rows land in that day's partition. UTC (or no zone): the UTC day.
+    """
+    if not time_zone or time_zone == "UTC":
+        return _interval(window)
+    zone = ZoneInfo(time_zone)
+    start = datetime.combine(window.day, time(), zone)
+    end = datetime.combine(window.day + timedelta(days=1), time(), zone)
+    return Interval.of(start.astimezone(timezone.utc), end.astimezone(timezone.utc))
 
 
 def _query_name(ctx: ExportContext, query: AggregateQuery) -> str:

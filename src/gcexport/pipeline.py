@@ -30,7 +30,15 @@ from gcexport.agent_datasets import AGENT_DATASETS, EXPORTERS, export_agent_look
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
-from gcexport.datasets import DETAILS, LOOKUPS, DayResult, ExportContext, export_day, export_lookups
+from gcexport.datasets import (
+    DETAILS,
+    LOOKUPS,
+    DayResult,
+    ExportContext,
+    export_day,
+    export_lookups,
+    reread_ended_days,
+)
 from gcexport.errors import ConfigError, GcExportError
 from gcexport.loading import (
     LoadContext,
@@ -189,6 +197,7 @@ def run_export(
                     transport=transport,
                     clock=clock,
                     reporter=reporter,
+                    incremental=request.start is None,
                 )
             except GcExportError as exc:
                 summary.status, summary.error, summary.exit_code = (
@@ -235,6 +244,7 @@ def _run(
     transport: httpx.BaseTransport | None,
     clock: Clock,
     reporter: Reporter | None,
+    incremental: bool = False,
 ) -> None:
     from gcexport.api import jobs as jobs_api
 
@@ -273,6 +283,12 @@ def _run(
             aggregate_queries=plan.aggregate_queries,
             report_requests=plan.report_requests,
         )
+        if incremental and windows.get(DETAILS):
+            ctx.rereads_ended = True  # days holding a conversation that ended since: due again
+            windows[DETAILS] = sorted(
+                {*windows[DETAILS], *reread_ended_days(ctx, windows[DETAILS])}
+            )
+            summary.windows[DETAILS] = [w.key for w in windows[DETAILS]]
         tasks = [(dataset, window) for dataset, ws in windows.items() for window in ws]
         reporter.start(len(tasks) + 1, conversations=bool(windows.get(DETAILS)))
         outcomes: list[PartitionOutcome] = []

@@ -62,11 +62,13 @@ class DatasetState:
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # window key -> job
     last_run: str | None = None
     final_days: set[date] = field(default_factory=set)  # final days at or after the mark
+    first_day: date | None = None  # where the history starts (None: written by an older version)
 
     def start_at(self, day: date) -> None:
         """Start the history at `day` when it has none yet (a first run's first day)."""
         if self.final_through is None:
             self.final_through = Window.for_day(day).start
+            self.first_day = day
             self._advance()
 
     def record_day(self, window: Window, *, final: bool) -> None:
@@ -143,6 +145,7 @@ class DatasetState:
             },
             "last_run": self.last_run,
             "final_days": sorted(d.isoformat() for d in self.final_days),
+            **({"first_day": self.first_day.isoformat()} if self.first_day else {}),
         }
 
     @classmethod
@@ -157,6 +160,7 @@ class DatasetState:
             },
             last_run=data.get("last_run"),
             final_days={date.fromisoformat(d) for d in data.get("final_days", [])},
+            first_day=date.fromisoformat(data["first_day"]) if data.get("first_day") else None,
         )
 
 

@@ -126,7 +126,7 @@ def buckets(start: int, end: int, granularity: str | None, zone: ZoneInfo) -> li
         )
     years, months, weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     clock = timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    local = from_ms(start).astimezone(zone)
+    local = _calendar_anchor(from_ms(start).astimezone(zone), clock)
     edges, step = [start], 0
     while edges[-1] < end:
         step += 1
@@ -136,6 +136,16 @@ def buckets(start: int, end: int, granularity: str | None, zone: ZoneInfo) -> li
             )
         edges.append(min(end, _advance(local, step, years * 12 + months, weeks * 7 + days, clock)))
     return list(itertools.pairwise(edges))
+
+
+def _calendar_anchor(local: datetime, clock: timedelta) -> datetime:
+    """Where calendar buckets (D, W, M, Y) are counted from: the zone's midnight on or before the
+    interval's start (REFERENCE.md §16 item 10), so an interval starting at 00:00Z with a zone
+    east or west of UTC opens with a partial bucket and then follows the zone's days (23 or 25
+    hours at a DST change). Clock steps (PT30M) count from the start itself."""
+    if clock:
+        return local
+    return datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
 
 
 def _advance(local: datetime, step: int, months: int, days: int, clock: timedelta) -> int:
