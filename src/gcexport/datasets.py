@@ -385,20 +385,23 @@ def _job_misses_only_open(
 
 def reread_ended_days(ctx: ExportContext, due: Iterable[Window]) -> list[Window]:
     """Final days with a conversation that ended (again: re-opened, or first: long-lived) since
-    the previous incremental run; they are marked provisional, so they stay due until exported.
+    the previous incremental run's re-read; they are marked provisional, so they stay due until
+    exported.
 
     One details query over the last REREAD_DAYS, newest `conversationEnd` first, paged only
-    until the ends reach the previous run (REFERENCE.md §16 item 4): a few requests, not weeks
-    of days. The previous run's time is `last_run` of the details state.
+    until the ends reach the previous re-read (REFERENCE.md §16 item 4): a few requests, not weeks
+    of days. Ends are read up to the jobs' watermark, so the job that exports the day again
+    holds the conversation; later ends wait for the next run (state `ended_through`).
     """
     state = ctx.state.load().dataset(DETAILS)
-    since = datetime.fromisoformat(state.last_run) - REREAD_MARGIN if state.last_run else None
+    through = min(ctx.watermark or ctx.now, ctx.now)
+    since = state.ended_through - REREAD_MARGIN if state.ended_through else None
     # a state from before the re-read knows no history start: re-read from the mark on
     first = state.first_day or (state.final_through.date() if state.final_through else None)
     days: set[date] = set()
-    if since is not None and first is not None:
+    if since is not None and first is not None and since < through:
         taken = {w.day for w in due}
-        ends = _recent_ends(ctx, since, first)
+        ends = _recent_ends(ctx, since, through, first)
         days = {d for d in ends if d >= first and d not in taken and state.is_final(d)}
         ctx.audit.write("details_reread", since=since.isoformat(), ended=len(ends), days=len(days))
 
@@ -406,15 +409,15 @@ def reread_ended_days(ctx: ExportContext, due: Iterable[Window]) -> list[Window]
         ds = s.dataset(DETAILS)
         ds.provisional.update(days)
         ds.first_day = ds.first_day or first
-        ds.last_run = ctx.now.isoformat()
+        ds.ended_through = max(through, ds.ended_through or through)
 
     ctx.state.update(remember)
     return [Window.for_day(d) for d in sorted(days)]
 
 
-def _recent_ends(ctx: ExportContext, since: datetime, first: date) -> list[date]:
+def _recent_ends(ctx: ExportContext, since: datetime, through: datetime, first: date) -> list[date]:
     """The start days of conversations that started on or after `first` (at most REREAD_DAYS
-    back) and ended at or after `since`, newest end first."""
+    back) and ended in [since, through), newest end first."""
     oldest = max(first, (ctx.now - timedelta(days=REREAD_DAYS - 1)).date())
     start = Window.for_day(oldest).start
     body: dict[str, Any] = {
@@ -433,9 +436,11 @@ def _recent_ends(ctx: ExportContext, since: datetime, first: date) -> list[date]
         )
         ctx.audit.page(endpoint="details/query", rows=0, context=page.context)
         for conversation in page.items:
-            if datetime.fromisoformat(conversation["conversationEnd"]) < since:
+            end = datetime.fromisoformat(conversation["conversationEnd"])
+            if end < since:
                 return days
-            days.append(datetime.fromisoformat(conversation["conversationStart"]).date())
+            if end < through:
+                days.append(datetime.fromisoformat(conversation["conversationStart"]).date())
         if len(page.items) < 100:
             break
     return days

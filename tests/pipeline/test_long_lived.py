@@ -68,12 +68,13 @@ def test_open_emails_do_not_hold_days_and_ended_ones_bring_their_day_back(
 
     served.clock.advance(timedelta(days=3))
     second_now = served.clock.now()
-    # the days of conversations that ended since the first run: due again, and no others
+    # the days of conversations that ended between the two runs' watermarks: due again, no others
+    lag = timedelta(hours=6)
     ended_since = {
         day
         for day in days
         for c in served.emulator.truth.conversations(*_day(day))
-        if (_end(c) or second_now) >= first_now - MARGIN and _end(c) is not None
+        if (end := _end(c)) is not None and first_now - lag - MARGIN <= end < second_now - lag
     }
     assert ended_since and ended_since != set(days), "some days, not all, should come back"
     second = _export(served, tmp_path)
