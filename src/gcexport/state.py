@@ -62,11 +62,14 @@ class DatasetState:
     jobs: dict[str, JobRecord] = field(default_factory=dict)  # window key -> job
     last_run: str | None = None
     final_days: set[date] = field(default_factory=set)  # final days at or after the mark
+    first_day: date | None = None  # where the history starts (None: written by an older version)
+    ended_through: datetime | None = None  # conversations that ended before this were re-read
 
     def start_at(self, day: date) -> None:
         """Start the history at `day` when it has none yet (a first run's first day)."""
         if self.final_through is None:
             self.final_through = Window.for_day(day).start
+            self.first_day = day
             self._advance()
 
     def record_day(self, window: Window, *, final: bool) -> None:
@@ -143,6 +146,8 @@ class DatasetState:
             },
             "last_run": self.last_run,
             "final_days": sorted(d.isoformat() for d in self.final_days),
+            **({"first_day": self.first_day.isoformat()} if self.first_day else {}),
+            **({"ended_through": self.ended_through.isoformat()} if self.ended_through else {}),
         }
 
     @classmethod
@@ -157,6 +162,8 @@ class DatasetState:
             },
             last_run=data.get("last_run"),
             final_days={date.fromisoformat(d) for d in data.get("final_days", [])},
+            first_day=date.fromisoformat(data["first_day"]) if data.get("first_day") else None,
+            ended_through=_instant(data.get("ended_through")),
         )
 
 
@@ -272,3 +279,7 @@ class StateStore:
 def job_still_valid(record: JobRecord, *, now: datetime, max_age: timedelta) -> bool:
     """Whether a saved job id is young enough to be worth reusing."""
     return now - record.submitted_at < max_age
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None

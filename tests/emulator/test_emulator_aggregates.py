@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import pytest
 
+from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator
+from tests.emulator.conftest import login, make_config
 
 WINDOW = "2026-03-03T00:00:00.000Z/2026-03-04T12:00:00.000Z"  # ends at emulator-now: live conversations too
 METRICS = ["nOffered", "tHandle", "tTalk", "tAbandon", "tAcw", "tHeld", "tAnswered", "tAcd", "tAlert",
@@ -194,3 +196,19 @@ def test_no_group_and_empty_interval(client: httpx.Client) -> None:
         client.post("/api/v2/analytics/conversations/aggregates/query", json=future).content
         == b"{}"
     )
+
+
+def test_calendar_buckets_follow_the_zone_days_even_from_a_utc_midnight() -> None:
+    """REFERENCE.md §16 item 10: Berlin's 2026-10-25 is 25 hours (22:00Z to 23:00Z next day); an
+    interval from 00:00Z opens with a partial bucket, then follows Berlin's days."""
+    emu = Emulator(make_config(), clock=FakeClock(datetime(2026, 10, 28, tzinfo=timezone.utc)))
+    client = httpx.Client(transport=emu.transport(), base_url="https://api.emulated.test")
+    login(client, emu.config)
+    body = {"interval": "2026-10-25T00:00:00.000Z/2026-10-27T00:00:00.000Z", "granularity": "P1D",
+            "timeZone": "Europe/Berlin", "metrics": ["nOffered"]}  # fmt: skip
+    reply = client.post("/api/v2/analytics/conversations/aggregates/query", json=body)
+    assert [d["interval"] for d in reply.json()["results"][0]["data"]] == [
+        "2026-10-25T00:00:00.000Z/2026-10-25T23:00:00.000Z",
+        "2026-10-25T23:00:00.000Z/2026-10-26T23:00:00.000Z",
+        "2026-10-26T23:00:00.000Z/2026-10-27T00:00:00.000Z",
+    ]

@@ -189,5 +189,5 @@ def test_serve_refuses_an_unknown_mode_in_one_sentence(cli: Any) -> None:
     assert result.code == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "gcexport: error: Emulator settings are invalid: unknown mode 'psychic': expected one of"
-        " approximate-total-hits, midnight-touches-next-day, division-scoped"
+        " approximate-total-hits, midnight-touches-next-day, division-scoped, long-lived"
     ]

@@ -146,8 +146,13 @@ def iter_job_pages(
     segment_filters: Sequence[Filter] | None = None,
     conversation_filters: Sequence[Filter] | None = None,
     check_availability: bool = True,
+    start_of_day: bool = False,
 ) -> Generator[Page, None, None]:
     """Pages of job results, filtered to conversations starting in ``[start, end)``.
+
+    `start_of_day` sends `startOfDayIntervalMatching` (REFERENCE.md §5.1): only conversations
+    starting on or after the UTC start of day of `start`, instead of every one whose lifetime
+    overlaps the window (weeks of long-lived emails, all thrown away by the filter above).
 
     Refuses a window past the availability watermark (jobs would silently return less, §10).
     Reuses `job_id` when it is still valid (crash-resume); deletes the job after the last page
@@ -160,6 +165,7 @@ def iter_job_pages(
         interval=window,
         segment_filters=list(segment_filters or []) or None,
         conversation_filters=list(conversation_filters or []) or None,
+        start_of_day_interval_matching=True if start_of_day else None,
     )
     job_id = _resume_or_submit(client, query, job_id, on_job_submitted, poll or PollPolicy())
     try:

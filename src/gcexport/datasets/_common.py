@@ -51,6 +51,9 @@ class DatasetBase:
     ) -> bool:
         return window.end + settle <= now
 
+    def reread(self, ctx: ExportContext, due: list[Window]) -> list[Window]:
+        return []
+
     def requests(self, settings: Settings) -> Sequence[BaseModel]:
         return ()
 

@@ -65,6 +65,9 @@ class ExportContext:
     on_conversations: Callable[[int], None] = lambda conversations: None  # details progress
     # Each dataset's request models, validated once by the plan (`Dataset.requests`), by name.
     requests: Mapping[str, Sequence[BaseModel]] = field(default_factory=dict)
+    # Incremental runs re-read recently ended conversations (`Dataset.reread`): an open one then
+    # does not hold its settled day provisional — its day is due again when it ends.
+    rereads_ended: bool = False
     _raw: threading.local = field(default_factory=threading.local)
 
     def pages(self, endpoint: str, pages: Iterable[Page]) -> Generator[Page, None, None]:
@@ -145,6 +148,9 @@ class Dataset(Protocol):
         live: bool = False,
     ) -> bool:
         """Whether a day exported now is final (README "When a day is final")."""
+
+    def reread(self, ctx: ExportContext, due: list[Window]) -> list[Window]:
+        """Final days an incremental run must export again, decided with the API (may be empty)."""
 
     def requests(self, settings: Settings) -> Sequence[BaseModel]:
         """Its request models, validated from the settings before anything runs (may be empty)."""

@@ -8,15 +8,16 @@ fetched once per run (unpublished unless `lookups` is in the run too).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
 from gcexport.api import aggregates as aggregates_api
 from gcexport.client import GenesysClient
 from gcexport.config import Settings
-from gcexport.datasets._common import DatasetBase, day_is_final, interval
+from gcexport.datasets._common import DatasetBase, day_is_final, interval, with_partition_date
 from gcexport.datasets.base import DayResult, ExportContext
 from gcexport.datasets.lookups import fetch_queues
 from gcexport.loading import DayLoad, PartitionOutcome
@@ -24,7 +25,7 @@ from gcexport.models import AggregateQuery, Interval
 from gcexport.timespan import Window
 from gcexport.transform import TABLE_SCHEMAS, compute_queue_kpis, flatten_aggregates
 
-__all__ = ["AGGREGATES", "DATASET", "ConversationAggregates"]
+__all__ = ["AGGREGATES", "DATASET", "ConversationAggregates", "zone_day"]
 
 AGGREGATES = "conversation_aggregates"
 QUERY_PATH = "/api/v2/analytics/conversations/aggregates/query"
@@ -84,7 +85,7 @@ def _export_aggregates(ctx: ExportContext, window: Window) -> DayResult:
     with DayLoad(ctx.load, AGGREGATES, window.day, schemas=dict(DATASET.tables)) as load:
         for query, spec in zip(queries, ctx.settings.aggregates, strict=True):
             spec_pages = aggregates_api.iter_pages(
-                ctx.client, query.with_interval(interval(window))
+                ctx.client, query.with_interval(zone_day(window, query.time_zone))
             )
             results = [
                 item for page in ctx.pages("aggregates/query", spec_pages) for item in page.items
@@ -96,11 +97,30 @@ def _export_aggregates(ctx: ExportContext, window: Window) -> DayResult:
                 group_by=query.group_by or [],
                 query_name=spec.name,
             )
+            table = with_partition_date(table, window.day)  # the zone's day, not the UTC date
             parts.append(table)
             load.add({AGGREGATES: table})
         merged = pa.concat_tables(parts) if parts else TABLE_SCHEMAS[AGGREGATES].empty_table()
         kpis = compute_queue_kpis(merged, ctx.queues, custom_kpis=ctx.settings.kpis)
         load.add({"queue_kpis": kpis})
-        load.provisional = not day_is_final(ctx, DATASET, window)
+        latest = max((zone_day(window, q.time_zone).end for q in queries), default=window.end)
+        # a day in a zone west of UTC ends after the UTC day: final by the later end
+        ends = Window(window.start, max(window.end, latest))
+        load.provisional = not day_is_final(ctx, DATASET, ends)
         outcomes = load.commit()
     return DayResult(AGGREGATES, window, outcomes, load.provisional, method="query")
+
+
+def zone_day(window: Window, time_zone: str | None) -> Interval:
+    """The window's day in an aggregate query's time zone (REFERENCE.md §16 item 8).
+
+    Calendar buckets (P1D and coarser) follow the zone's days, so a query in a zone other than
+    UTC asks for the zone's day — local midnight to local midnight, 23 or 25 hours at a DST
+    change — and its rows land in that day's partition. UTC (or no zone): the UTC day.
+    """
+    if not time_zone or time_zone == "UTC":
+        return interval(window)
+    zone = ZoneInfo(time_zone)
+    start = datetime.combine(window.day, time(), zone)
+    end = datetime.combine(window.day + timedelta(days=1), time(), zone)
+    return Interval.of(start.astimezone(timezone.utc), end.astimezone(timezone.utc))

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from gcexport.api import details as details_api
@@ -25,6 +26,7 @@ from gcexport.api.paging import PollPolicy, iter_ahead
 from gcexport.client import GenesysClient, Page
 from gcexport.datasets._common import DatasetBase, day_is_final
 from gcexport.datasets.base import DayResult, ExportContext
+from gcexport.datasets.rereads import reread_ended_days
 from gcexport.errors import ApiError, DataError, JobFailedError
 from gcexport.loading import DayLoad
 from gcexport.models import Interval
@@ -32,7 +34,7 @@ from gcexport.state import JobRecord
 from gcexport.timespan import Window
 from gcexport.transform import TABLE_SCHEMAS, flatten_conversation_pages
 from gcexport.transform.schemas import DETAIL_SCHEMAS
-from gcexport.transform.selection import compact_id, select_conversations
+from gcexport.transform.selection import Selection, compact_id, select_conversations
 
 __all__ = ["DATASET", "DETAILS", "DETAIL_TABLES", "LIVE_GRACE", "ConversationDetails"]
 
@@ -65,9 +67,15 @@ class ConversationDetails(DatasetBase):
     ) -> bool:
         """The day ended at or before the availability watermark, and none of its conversations is
         still open — unless the day ended LIVE_GRACE ago (bounds the provisional set: a
-        conversation open for a week does not hold its day back for ever)."""
+        conversation open for a week does not hold its day back for ever). Incremental runs pass
+        live=False for open conversations they re-read when they end (`reread`), so one open
+        email does not hold a day provisional for a week."""
         settled = watermark is not None and window.end <= watermark
         return settled and (not live or now - window.end >= LIVE_GRACE)
+
+    def reread(self, ctx: ExportContext, due: list[Window]) -> list[Window]:
+        ctx.rereads_ended = True  # days holding a conversation that ended since: due again
+        return reread_ended_days(ctx, due, dataset=DETAILS)
 
     def export(self, ctx: ExportContext, window: Window) -> DayResult:
         return _export_details(ctx, window)
@@ -175,6 +183,9 @@ def _job_pages(ctx: ExportContext, window: Window) -> _Pages:
         job_id=saved.job_id if saved else None,
         on_job_submitted=remember,
         check_availability=False,  # checked once per run: ctx.watermark
+        # windows are UTC days: start-of-day matching serves exactly the conversations starting
+        # in the window, not every long-lived one whose lifetime overlaps it (§16 item 4)
+        start_of_day=True,
     )
     return _Pages("details/jobs", pages)
 
@@ -212,36 +223,56 @@ def _details_load(
                 drift.extend(flat.drift)
                 load.add(_only_day(chosen.tables, window.day))
                 del flat, chosen
-        found = len(seen)
         estimate = expected if method == "job" and expected is not None else 0
-        if found < estimate and not _job_has_every_query_id(ctx, window, seen, estimate):
-            load.abort()
-            return None
+        if len(seen) < estimate:
+            open_ones = _job_misses_only_open(ctx, window, seen, estimate)
+            if open_ones is None:
+                load.abort()
+                return None
+            if open_ones.kept:
+                live = True
+                load.add(_only_day(open_ones.tables, window.day))
+        found = len(seen)
         seen.clear()  # the ids are not needed while the day waits for the warehouse
+        live = live and not (ctx.rereads_ended and method == "job")
         load.provisional = not day_is_final(ctx, DATASET, window, live=live)
         outcomes = load.commit()
     return DayResult(DETAILS, window, outcomes, load.provisional, found, drift, method)
 
 
-def _job_has_every_query_id(
+def _job_misses_only_open(
     ctx: ExportContext, window: Window, seen: set[str | int], estimate: int
-) -> bool:
-    """Whether a job that read fewer ids than `totalHits` still holds every id the query serves.
+) -> Selection | None:
+    """The conversations the query serves and a job lacks, when every one of them is still open.
 
     `totalHits` is an estimate (§16 item 2), so a job short of it is checked against the truth:
-    the unique in-window ids of the query. True keeps the job (and its participant attributes).
+    the unique in-window ids of the query. A job serves only conversations that ended by the
+    watermark, so the open ones come from the query (without attributes; the day is re-read when
+    they end). None when the job lacks an ended conversation: the query serves the whole day.
     """
-    missing = 0
+    missing = ended = 0
+    pages: list[bytes] = []
     query = details_api.iter_query_pages(
         ctx.client, window.start, window.end, page_size=ctx.settings.details.query_page_size
     )
-    for page in query:  # audited, but neither progress rows nor raw pages: nothing is kept
+    for page in query:  # audited, but neither progress rows nor raw pages: kept rows are few
         ctx.audit.page(endpoint="details/query", rows=0, context=page.context)
-        missing += sum(1 for c in page.items if compact_id(c.get("conversationId")) not in seen)
+        lacking = [c for c in page.items if compact_id(c.get("conversationId")) not in seen]
+        missing += len(lacking)
+        ended += sum(1 for c in lacking if c.get("conversationEnd") is not None)
+        if lacking:
+            pages.append(orjson.dumps({"conversations": lacking}))
     ctx.audit.write(
-        "details_count_checked", total_hits=estimate, job_ids=len(seen), missing_from_job=missing
+        "details_count_checked",
+        total_hits=estimate,
+        job_ids=len(seen),
+        missing_from_job=missing,
+        open_from_query=missing - ended,
     )
-    return missing == 0
+    if ended:
+        return None
+    flat = flatten_conversation_pages(pages, source="query")
+    return select_conversations(flat.tables, start=window.start, end=window.end, seen=seen)
 
 
 def _only_day(tables: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:

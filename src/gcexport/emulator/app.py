@@ -23,7 +23,7 @@ from gcexport.emulator import (
 )
 from gcexport.emulator.backend import Backend, ClockLike
 from gcexport.emulator.config import EmulatorConfig
-from gcexport.emulator.dataset import view_at
+from gcexport.emulator.dataset import end_at, view_at
 from gcexport.emulator.gate import FaultPlan, RateLimiter, Tokens
 from gcexport.emulator.http import Call, Reply, Routes
 from gcexport.emulator.problems import (
@@ -74,7 +74,9 @@ class Truth:
         cap = to_ms(ended_before) if ended_before else None
         refs = self._backend.dataset.iter_refs(to_ms(start), to_ms(end), now)
         return [
-            view_at(d, i, now, attributes=True) for d, i in refs if cap is None or d.ends[i] <= cap
+            view_at(d, i, now, attributes=True)
+            for d, i in refs
+            if cap is None or end_at(d, i, now) <= cap
         ]
 
     def queues(self) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ class Backend:
         self.dataset = Dataset(
             config.seed, self.org, config.conversations_per_day,
             weekly=config.weekly_curve, cached_days=config.cached_days,
+            long_lived=config.has("long-lived"),
         )  # fmt: skip
 
     def now_ms(self) -> int:

@@ -12,6 +12,7 @@ MODES = {
     "approximate-total-hits": "details query totalHits is an estimate, off by about 1%",
     "midnight-touches-next-day": "an interval ending at 00:00Z also matches the next day's conversations",
     "division-scoped": "the client is permitted only the home division (divisions endpoints only)",
+    "long-lived": "some emails, messages and callbacks stay open for days, are re-opened or get their wrap-up late",
 }
 
 

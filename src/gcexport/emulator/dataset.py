@@ -13,10 +13,11 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gcexport.emulator.journeys import build_conversation, finish
+from gcexport.emulator.lifetimes import Version, change, lifetimes_rng
 from gcexport.emulator.org import Org
 from gcexport.emulator.wire import DAY_MS, dumps, iso, loads, uuid_tag
 
@@ -35,7 +36,9 @@ class Day:
     starts: list[int]
     ends: list[int]
     ids: list[str]
-    records: list[bytes]  # full conversation with participant attributes
+    records: list[bytes]  # full conversation with participant attributes, final version
+    # mode long-lived: index -> the version served before the final one (lifetimes.py)
+    versions: dict[int, Version] = field(default_factory=dict)
 
 
 def day_volume(day_start: int, per_day: int, *, weekly: bool) -> int:
@@ -46,8 +49,11 @@ def day_volume(day_start: int, per_day: int, *, weekly: bool) -> int:
     return round(per_day * _WEEKLY[weekday])
 
 
-def generate_day(seed: int, org: Org, day_start: int, count: int) -> Day:
-    """Every conversation that starts on this UTC day, sorted by start."""
+def generate_day(
+    seed: int, org: Org, day_start: int, count: int, *, long_lived: bool = False
+) -> Day:
+    """Every conversation that starts on this UTC day, sorted by start (`long_lived`: some of
+    them stay open for days, are re-opened or get their wrap-up late, lifetimes.py)."""
     rng = random.Random(f"{seed}-{day_start}")
     cumulative = [sum(_HOURLY[: h + 1]) for h in range(24)]
     starts = sorted(
@@ -64,16 +70,37 @@ def generate_day(seed: int, org: Org, day_start: int, count: int) -> Day:
         ends.append(end)
         ids.append(conversation["conversationId"])
         records.append(dumps(finish(conversation, attributes)))
-    return Day(day_start, starts, ends, ids, records)
+    day = Day(day_start, starts, ends, ids, records)
+    if long_lived:
+        _change_lifetimes(day, lifetimes_rng(seed, day_start))
+    return day
+
+
+def _change_lifetimes(day: Day, rng: random.Random) -> None:
+    for index, record in enumerate(day.records):
+        changed = change(rng, loads(record), day.ends[index])
+        if changed is None:
+            continue
+        day.records[index], day.ends[index] = dumps(changed.conversation), changed.end
+        if changed.early is not None:
+            day.versions[index] = changed.early
 
 
 class Dataset:
     """The org's conversations, any day on demand, a few days cached."""
 
     def __init__(
-        self, seed: int, org: Org, per_day: int, *, weekly: bool, cached_days: int
+        self,
+        seed: int,
+        org: Org,
+        per_day: int,
+        *,
+        weekly: bool,
+        cached_days: int,
+        long_lived: bool = False,
     ) -> None:
         self.seed, self.org, self.per_day, self.weekly = seed, org, per_day, weekly
+        self.long_lived = long_lived
         self._cache: OrderedDict[int, Day] = OrderedDict()
         self._cached_days = cached_days
         self._lock = threading.Lock()
@@ -89,7 +116,7 @@ class Dataset:
             if cached is not None:
                 return cached
             volume = day_volume(day_start, self.per_day, weekly=self.weekly)
-            day = generate_day(self.seed, self.org, day_start, volume)
+            day = generate_day(self.seed, self.org, day_start, volume, long_lived=self.long_lived)
             with self._lock:
                 self._cache[day_start] = day
                 while len(self._cache) > self._cached_days:
@@ -128,20 +155,36 @@ class Dataset:
         return (day, index) if day.starts[index] <= now else None
 
 
+def version_at(day: Day, index: int, now: int) -> tuple[bytes, int]:
+    """(record, conversation end) of the version served at `now`: an earlier one until it is
+    replaced (mode long-lived), else the final one."""
+    early = day.versions.get(index)
+    if early is not None and now < early.until:
+        return early.record, early.end
+    return day.records[index], day.ends[index]
+
+
+def end_at(day: Day, index: int, now: int) -> int:
+    """The conversation's end as known at `now` (later than `now` while it is live)."""
+    return version_at(day, index, now)[1]
+
+
 def record_at(day: Day, index: int, now: int, *, attributes: bool) -> bytes:
     """The conversation's bytes as served at `now` (truncated if live), with or without attributes."""
-    if day.ends[index] <= now and attributes:
-        return day.records[index]
+    record, end = version_at(day, index, now)
+    if end <= now and attributes:
+        return record
     return dumps(view_at(day, index, now, attributes=attributes))
 
 
 def view_at(day: Day, index: int, now: int, *, attributes: bool) -> dict[str, Any]:
     """The conversation as a dict at `now`: live ones lose conversationEnd, future segments and metrics."""
-    conversation: dict[str, Any] = loads(day.records[index])
+    record, end = version_at(day, index, now)
+    conversation: dict[str, Any] = loads(record)
     if not attributes:
         for part in conversation["participants"]:
             part.pop("attributes", None)
-    if day.ends[index] > now:
+    if end > now:
         truncate(conversation, iso(now))
     return conversation
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcexport.emulator.backend import Backend
-from gcexport.emulator.dataset import view_at
+from gcexport.emulator.dataset import end_at, view_at
 from gcexport.emulator.facets import Facet, compute_facets, parse_facets
 from gcexport.emulator.filters import (
     CONVERSATION,
@@ -95,10 +95,12 @@ def _check_limits(selection: Selection, size: int, number: int) -> None:
 def sort_key(order_by: str, now: int) -> Any:
     """Key over (day, index) refs; live conversations sort last by end (they have no end yet)."""
     if order_by in ("conversationEnd", "segmentEnd"):
-        return lambda ref: (
-            ref[0].ends[ref[1]] if ref[0].ends[ref[1]] <= now else 1 << 62,
-            ref[0].ids[ref[1]],
-        )
+
+        def by_end(ref: Any) -> tuple[int, str]:
+            end = end_at(ref[0], ref[1], now)
+            return (end if end <= now else 1 << 62, ref[0].ids[ref[1]])
+
+        return by_end
     return lambda ref: (ref[0].starts[ref[1]], ref[0].ids[ref[1]])
 
 

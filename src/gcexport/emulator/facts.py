@@ -19,7 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcexport.emulator.backend import Backend
-from gcexport.emulator.dataset import view_at
+from gcexport.emulator.dataset import end_at, view_at
+from gcexport.emulator.lifetimes import MAX_OPEN_DAYS
 from gcexport.emulator.problems import bad_request
 from gcexport.emulator.vocabulary import AGGREGATE_METRICS
 from gcexport.emulator.wire import DAY_MS, floor_day, from_ms, iso_to_ms, to_ms
@@ -96,8 +97,9 @@ def _service_level(
 def iter_facts(backend: Backend, start: int, end: int) -> Iterator[Fact]:
     """Facts emitted in [start, end) at emulator-now (conversations may start up to a day earlier)."""
     now = backend.now_ms()
-    for day, index in backend.dataset.iter_refs(floor_day(start) - DAY_MS, end, now):
-        if day.ends[index] < start:
+    back = (MAX_OPEN_DAYS + 1) if backend.config.has("long-lived") else 1
+    for day, index in backend.dataset.iter_refs(floor_day(start) - back * DAY_MS, end, now):
+        if end_at(day, index, now) < start:
             continue
         for fact in conversation_facts(view_at(day, index, now, attributes=False), backend):
             if start <= fact.emit < end:
@@ -124,7 +126,7 @@ def buckets(start: int, end: int, granularity: str | None, zone: ZoneInfo) -> li
         )
     years, months, weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     clock = timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    local = from_ms(start).astimezone(zone)
+    local = _calendar_anchor(from_ms(start).astimezone(zone), clock)
     edges, step = [start], 0
     while edges[-1] < end:
         step += 1
@@ -134,6 +136,16 @@ def buckets(start: int, end: int, granularity: str | None, zone: ZoneInfo) -> li
             )
         edges.append(min(end, _advance(local, step, years * 12 + months, weeks * 7 + days, clock)))
     return list(itertools.pairwise(edges))
+
+
+def _calendar_anchor(local: datetime, clock: timedelta) -> datetime:
+    """Where calendar buckets (D, W, M, Y) are counted from: the zone's midnight on or before the
+    interval's start (REFERENCE.md §16 item 10), so an interval starting at 00:00Z with a zone
+    east or west of UTC opens with a partial bucket and then follows the zone's days (23 or 25
+    hours at a DST change). Clock steps (PT30M) count from the start itself."""
+    if clock:
+        return local
+    return datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
 
 
 def _advance(local: datetime, step: int, months: int, days: int, clock: timedelta) -> int:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcexport.emulator.backend import Backend
-from gcexport.emulator.dataset import view_at
+from gcexport.emulator.dataset import end_at, record_at, view_at
 from gcexport.emulator.details import Selection, parse_selection
 from gcexport.emulator.http import Call, Reply, Routes
 from gcexport.emulator.jobroutes import add_job_routes, cursor_for
+from gcexport.emulator.lifetimes import MAX_OPEN_DAYS
 from gcexport.emulator.problems import bad_request
 from gcexport.emulator.wire import DAY_MS, floor_day, iso, iso_seconds
 
@@ -88,9 +89,11 @@ class JobBook:
         return body
 
     def _days(self, job: Job) -> list[int]:
-        """The UTC days whose conversations may belong to the job (one day back for overlaps)."""
+        """The UTC days whose conversations may belong to the job (one day back for overlaps, or
+        as far back as a conversation can stay open in mode long-lived)."""
         sel = job.selection
-        first = floor_day(sel.start) if job.start_of_day else floor_day(sel.start) - DAY_MS
+        back = (MAX_OPEN_DAYS + 1) if self.backend.config.has("long-lived") else 1
+        first = floor_day(sel.start) - (0 if job.start_of_day else back * DAY_MS)
         last = min(sel.end, job.watermark + 1)
         return list(range(first, last, DAY_MS))
 
@@ -112,7 +115,7 @@ class JobBook:
         for day, index in self.backend.dataset.iter_refs(
             day_start, min(sel.end, day_start + DAY_MS), mark
         ):
-            end = day.ends[index]
+            end = end_at(day, index, mark)
             if end > mark or (not job.start_of_day and end < sel.start):
                 continue
             if sel.filtered and not sel.matches(view_at(day, index, mark, attributes=True)):
@@ -130,7 +133,10 @@ class JobBook:
             indexes = self.picked(job, position)
             if skip < len(indexes):
                 day = self.backend.dataset.day(job.days[position])
-                chunks += [day.records[i] for i in indexes[skip : skip + size - len(chunks)]]
+                chunks += [
+                    record_at(day, i, job.watermark, attributes=True)
+                    for i in indexes[skip : skip + size - len(chunks)]
+                ]
             skip = max(0, skip - len(indexes))
             position += 1
         left_today = position > 0 and self._left_in_day(job, position - 1, offset + len(chunks))

@@ -75,7 +75,9 @@ def run_export(
             executed = execute(
                 plan, windows, load, audit,
                 transport=transport, clock=clock, reporter=reporter, on_day=on_day,
+                incremental=request.start is None,
             )  # fmt: skip
+            summary.windows = {d: [w.key for w in ws] for d, ws in executed.windows.items()}
             verified = verify(plan, executed)
             commit(plan, summary, executed, verified, load=load, audit=audit)
     return summary

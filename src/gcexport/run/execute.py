@@ -40,6 +40,7 @@ class Executed:
     results: tuple[DayResult, ...]
     outcomes: tuple[PartitionOutcome, ...]
     now: datetime
+    windows: Windows  # the plan's, with the days the datasets' re-reads added (`Dataset.reread`)
 
 
 def execute(
@@ -52,6 +53,7 @@ def execute(
     clock: Clock,
     reporter: RunReporter,
     on_day: Callable[[DayResult], None],
+    incremental: bool = False,
 ) -> Executed:
     """Export the lookups and every planned day; the first failure stops new work and is raised."""
     from gcexport.api import jobs as jobs_api
@@ -77,6 +79,8 @@ def execute(
             on_conversations=reporter.conversations,
             requests=plan.requests,
         )
+        if incremental:
+            windows = {d: _with_rereads(ctx, d, ws) for d, ws in windows.items()}
         tasks = [(dataset, window) for dataset, ws in windows.items() for window in ws]
         reporter.start(len(tasks) + 1, conversations=bool(windows.get(DETAILS)))
         outcomes: list[PartitionOutcome] = []
@@ -87,9 +91,16 @@ def execute(
         )
         for result in results:
             outcomes.extend(result.outcomes)
-        return Executed(tuple(results), tuple(outcomes), now)
+        return Executed(tuple(results), tuple(outcomes), now, windows)
     finally:
         client.close()
+
+
+def _with_rereads(ctx: ExportContext, dataset: str, due: list[Window]) -> list[Window]:
+    """An incremental run's due days of `dataset`, and the final days it must export again."""
+    if not due:
+        return due
+    return sorted({*due, *registry.get(dataset).reread(ctx, due)})
 
 
 def _run_days(
