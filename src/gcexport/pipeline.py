@@ -252,6 +252,7 @@ def _run(
             spool_root=spool,
             slots=WorkSlots(settings.export.workers),
             warehouse_lanes=min(2, os.cpu_count() or 1),
+            org=settings.org,
         )
         now = clock.now()
         # Details days are final by the availability watermark, whatever else is in the run and
@@ -394,7 +395,9 @@ def _verify_and_commit(
     if ctx.load.warehouse is not None:
         _finish_counts(summary, ctx.audit, ctx.now)
         with held(ctx.load.warehouse):
-            record_run(ctx.load.warehouse, summary, outcomes, day=ctx.now.date())
+            record_run(
+                ctx.load.warehouse, summary, outcomes, day=ctx.now.date(), org=plan.settings.org
+            )
     report.raise_for_mismatch()
 
 

@@ -26,7 +26,9 @@ from gcexport.config import Connection, Settings, parse_duration
 from gcexport.errors import ConfigError, DestinationError
 from gcexport.extras import import_extra
 from gcexport.locations import check_locations
+from gcexport.orgs import org_connection, require_org
 from gcexport.state import StateStore
+from gcexport.state.destination import open_state_store
 from gcexport.windows import Window
 
 __all__ = ["Plan", "prepare", "validate_warehouse_url"]
@@ -82,7 +84,7 @@ class Plan:
         from gcexport.sinks import open_warehouse
 
         wait = parse_duration(self.settings.export.warehouse_lock_wait).total_seconds()
-        warehouse = open_warehouse(self.warehouse_url, lock_wait=wait)
+        warehouse = open_warehouse(self.warehouse_url, lock_wait=wait, org=self.settings.org)
         warehouse.check()
         return warehouse
 
@@ -95,7 +97,8 @@ def prepare(
     clock: Clock,
 ) -> Plan:
     """Validate everything a run needs; raise an InputError subclass on the first problem."""
-    connection = settings.genesys.connection()
+    require_org(settings)
+    connection = org_connection(settings)
     _check_window(request_start, request_end, clock.now())
     aggregate_queries, report_requests = _request_models(settings)
     _check_kpis_and_schedules(settings)
@@ -104,7 +107,7 @@ def prepare(
     check_locations(
         out=settings.export.out, state_dir=settings.export.state_dir, warehouse_url=warehouse_url
     )
-    state = StateStore(Path(settings.export.state_dir))
+    state = open_state_store(settings, clock=clock)
     _check_writable_dir(state.directory, "State directory")
     if warehouse_url:
         validate_warehouse_url(warehouse_url)
@@ -118,6 +121,7 @@ def prepare(
         sse=e.sse,
         kms_key_id=e.kms_key_id,
         csv_escape_formulas=e.csv_escape_formulas,
+        org=settings.org,
     )
     sink.check_writable()
     return Plan(

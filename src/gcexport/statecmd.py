@@ -9,12 +9,12 @@ Example::
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import DATASETS, Settings, parse_duration
 from gcexport.errors import ConfigError
 from gcexport.state import DatasetState, State, StateStore
+from gcexport.state.destination import DestinationStateStore, open_state_store
 from gcexport.windows import DAY
 
 __all__ = ["reset_state", "show_state"]
@@ -25,7 +25,7 @@ DAY_DATASETS = tuple(d for d in DATASETS if d != "lookups")
 def show_state(settings: Settings, *, clock: Clock | None = None) -> list[str]:
     """The lines `gcexport state show` prints: one block per day-partitioned dataset."""
     now = (clock or SystemClock()).now()
-    store = StateStore(Path(settings.export.state_dir))
+    store = open_state_store(settings, clock=clock)
     state = store.load(now=now)
     lookback = parse_duration(settings.export.lookback)
     first = settings.export.first_start_at(now)
@@ -66,14 +66,14 @@ def reset_state(
     if dataset is None:
         if start is not None:
             raise ConfigError("--from needs --dataset (which dataset to rewind).")
-        return _reset_all(StateStore(Path(settings.export.state_dir)))
+        return _reset_all(open_state_store(settings, clock=clock))
     if dataset not in DAY_DATASETS:
         raise ConfigError(
             f"--dataset {dataset!r} is not a day-partitioned dataset; use one of "
             f"{', '.join(DAY_DATASETS)}."
         )
     now = (clock or SystemClock()).now()
-    store = StateStore(Path(settings.export.state_dir))
+    store = open_state_store(settings, clock=clock)
     with store.lock():
         store.load()  # an invalid file is what `reset` repairs: do not refuse it here
 
@@ -92,6 +92,10 @@ def reset_state(
 
 
 def _reset_all(store: StateStore) -> str:
+    if isinstance(store, DestinationStateStore):
+        with store.lock():
+            store.reset_all()  # one more (empty) object: the destination's state is append-only
+        return f"state cleared in {store.path}; the next run starts from export.first_start."
     with store.lock():
         if not store.path.exists():
             return "no state file; nothing to reset."
