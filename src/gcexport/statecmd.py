@@ -30,7 +30,7 @@ def show_state(settings: Settings, *, clock: Clock | None = None) -> list[str]:
     lookback = parse_duration(settings.export.lookback)
     first = settings.export.first_start_at(now)
     names = [d for d in DAY_DATASETS if d in settings.export.datasets or d in state.datasets]
-    lines = [f"state {store.path} at {now.isoformat(timespec='seconds')}"]
+    lines = [f"state {store.where} at {now.isoformat(timespec='seconds')}"]
     for name in names:
         ds = state.datasets.get(name, DatasetState())
         due = [w.day for w in ds.due(now=now, lookback=lookback, first_start=first)]
@@ -95,7 +95,7 @@ def _reset_all(store: StateStore) -> str:
     if isinstance(store, DestinationStateStore):
         with store.lock():
             store.reset_all()  # one more (empty) object: the destination's state is append-only
-        return f"state cleared in {store.path}; the next run starts from export.first_start."
+        return f"state cleared in {store.where}; the next run starts from export.first_start."
     with store.lock():
         if not store.path.exists():
             return "no state file; nothing to reset."

@@ -222,6 +222,11 @@ class StateStore:
         self._mutex = threading.Lock()
         self._state: State | None = None
 
+    @property
+    def where(self) -> str:
+        """Where this state lives, for messages."""
+        return str(self.path)
+
     def ensure_writable(self) -> None:
         """Create the directory and prove it is writable (DestinationError otherwise)."""
         try:

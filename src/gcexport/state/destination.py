@@ -81,9 +81,13 @@ class DestinationStateStore(StateStore):
         super().__init__(directory, org=org)
         self.storage, self.clock, self.ttl = storage, clock, ttl
         self.prefix = f"{STATE_PREFIX}/org={org or DEFAULT_ORG}"
-        self.path = Path(storage.uri(self.prefix))  # what messages name
+        self._where = str(storage.uri(self.prefix))
         self._seq: int | None = None
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+    @property
+    def where(self) -> str:
+        return self._where
 
     def _snapshots(self) -> list[str]:
         names = self.storage.list_files(self.prefix)
@@ -102,7 +106,7 @@ class DestinationStateStore(StateStore):
             sets = {k: DatasetState.from_json(v) for k, v in data["datasets"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateError(
-                f"State object {self.prefix}/{names[-1]} is corrupt ({exc}); "
+                f"State object {self._where}/{names[-1]} is corrupt ({exc}); "
                 "`gcexport state reset` starts over."
             ) from None
         return State(sets)
