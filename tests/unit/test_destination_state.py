@@ -96,6 +96,12 @@ def test_the_lease_refuses_a_second_holder_until_released_or_expired(tmp_path: P
     clock.advance(1)
     with second.lock():
         assert json.loads(lease.read_text())["expires_at"] == (NOW + 2 * TTL).isoformat()
+        # each save renews the lease: a long run keeps it past its first TTL
+        clock.advance(TTL.total_seconds() - 1)
+        second.update(lambda s: s.dataset("lookups"))
+        clock.advance(2)
+        with pytest.raises(LockedError):
+            first.lock().__enter__()
     assert not lease.exists()
 
 

@@ -7,8 +7,9 @@ with no lasting disk (a pod, a CI runner) resumes where the last one stopped:
 - every change appends one object `<out>/_gcexport_state/org=<slug>/state-<seq>-<token>.json`
   (created only if absent — an object is never rewritten); the highest sequence wins;
 - the org lease `<out>/_gcexport_state/org=<slug>/lease.json` (created only if absent) refuses a
-  second process for the same org with LockedError; a lease left by a killed process is
-  reclaimed once `[state] lease_ttl` has passed (on the injected clock).
+  second process for the same org with LockedError; every state save renews it (expiry = now +
+  `[state] lease_ttl`, on the injected clock), and a lease left by a killed process is reclaimed
+  once its expiry has passed.
 
 Example::
 
@@ -84,6 +85,7 @@ class DestinationStateStore(StateStore):
         self._where = str(storage.uri(self.prefix))
         self._seq: int | None = None
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._leased = False
 
     @property
     def where(self) -> str:
@@ -127,6 +129,14 @@ class DestinationStateStore(StateStore):
         self.storage.ensure_marker()
         if not self.storage.create_exclusive(name, data):  # pragma: no cover - random names
             raise LockedError(f"State object {name} already exists; another run wrote it.")
+        self._renew()
+
+    def _renew(self) -> None:
+        """Progress is the heartbeat: each save moves a held lease's expiry to now + TTL."""
+        if self._leased:
+            self.storage.put_bytes(
+                f"{self.prefix}/{LEASE}", self._lease_bytes(), "application/json"
+            )
 
     def reset_all(self) -> None:
         """Forget every dataset's state: one more (empty) object, nothing deleted."""
@@ -148,20 +158,23 @@ class DestinationStateStore(StateStore):
         finally:
             self._release()
 
+    def _lease_bytes(self) -> bytes:
+        now = self.clock.now()
+        body = {"holder": self._holder, "renewed_at": now.isoformat()}
+        return json.dumps(body | {"expires_at": (now + self.ttl).isoformat()}).encode()
+
     def _acquire(self) -> None:
         key = f"{self.prefix}/{LEASE}"
-        now = self.clock.now()
-        body = {"holder": self._holder, "acquired_at": now.isoformat()}
-        body["expires_at"] = (now + self.ttl).isoformat()
-        data = json.dumps(body).encode()
         self.storage.ensure_marker()  # the location is gcexport's, even before any data
-        if self.storage.create_exclusive(key, data):
+        if self.storage.create_exclusive(key, self._lease_bytes()):
+            self._leased = True
             return
         held = self._lease_body()
         expires = held.get("expires_at")
-        if expires is not None and datetime.fromisoformat(expires) <= now:
+        if expires is not None and datetime.fromisoformat(expires) <= self.clock.now():
             self.storage.delete(key)  # a killed holder's lease: reclaimed after the TTL
-            if self.storage.create_exclusive(key, data):
+            if self.storage.create_exclusive(key, self._lease_bytes()):
+                self._leased = True
                 return
             held = self._lease_body()
         org = self.org or DEFAULT_ORG
@@ -179,5 +192,6 @@ class DestinationStateStore(StateStore):
         return body if isinstance(body, dict) else {}
 
     def _release(self) -> None:
+        self._leased = False
         if self._lease_body().get("holder") == self._holder:
             self.storage.delete(f"{self.prefix}/{LEASE}")
