@@ -58,6 +58,12 @@ SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override any config key for this run, e.g. export.workers=8."),
 ]
+OrgOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--org", help="The [orgs.<slug>] section to use (required when orgs are configured)."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -96,11 +102,18 @@ def parse_set_options(items: list[str] | None) -> dict[str, Any]:
     return result
 
 
-def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
+def _settings(
+    config: Path | None, overrides: dict[str, Any], org: str | None = None, *, per_org: bool = True
+) -> Any:
+    """Settings from every source; a command that works `per_org` needs --org when orgs exist."""
     from gcexport.config import find_config_file
     from gcexport.datasets.settings import load_settings
+    from gcexport.orgs import require_org
 
-    return load_settings(config_file=config or find_config_file(), overrides=overrides)
+    settings = load_settings(config or find_config_file(), overrides=overrides, org=org)
+    if per_org:
+        require_org(settings)
+    return settings
 
 
 def _export_overrides(**flags: Any) -> dict[str, Any]:
@@ -145,6 +158,7 @@ def export(
         typer.Option(help="S3 only: print presigned links valid this long, e.g. 24h."),
     ] = None,
     set_: SetOpt = None,
+    org: OrgOpt = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")
     ] = False,
@@ -171,7 +185,7 @@ def export(
     )
     if requests_per_minute is not None:
         overrides.setdefault("genesys", {})["requests_per_minute"] = requests_per_minute
-    settings = _settings(config, overrides)
+    settings = _settings(config, overrides, org)
     from gcexport.commands.export import run_export_command
     from gcexport.run import ExportRequest
 
@@ -209,12 +223,13 @@ def schedule(
         Path, typer.Option("--config", "-c", help="TOML config with [[schedules]].", dir_okay=False)
     ],
     set_: SetOpt = None,
+    org: OrgOpt = None,
     once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
 ) -> None:
     """Run the configured exports on their cron expressions until stopped (SIGTERM stops cleanly)."""
     from gcexport.commands.schedule import run_scheduler
 
-    settings = _settings(config, parse_set_options(set_))
+    settings = _settings(config, parse_set_options(set_), org)
     raise typer.Exit(run_scheduler(settings, once=once))
 
 
@@ -222,6 +237,7 @@ def schedule(
 def check(
     config: ConfigOpt = None,
     set_: SetOpt = None,
+    org: OrgOpt = None,
     deep: Annotated[
         bool,
         typer.Option(
@@ -236,7 +252,7 @@ def check(
     """Preflight: credentials, region, permissions per dataset, destinations writable."""
     from gcexport.commands.check import run_checks_command
 
-    settings = _settings(config, parse_set_options(set_))
+    settings = _settings(config, parse_set_options(set_), org)
     raise typer.Exit(run_checks_command(settings, deep_report=deep_report if deep else None))
 
 
@@ -269,7 +285,7 @@ def report(
 
     start_at = parse_instant(start, name="start") if start else None
     end_at = parse_instant(end, name="end") if end else None
-    settings = _settings(config, _export_overrides(warehouse=warehouse))
+    settings = _settings(config, _export_overrides(warehouse=warehouse), per_org=False)
     from gcexport.kpi_report import build_report_command
 
     raise typer.Exit(
@@ -302,16 +318,16 @@ def sql(
     """Query the DuckDB warehouse read-only and print the result (no DuckDB CLI needed)."""
     from gcexport.sql import run_sql_command
 
-    settings = _settings(config, _export_overrides(warehouse=warehouse))
+    settings = _settings(config, _export_overrides(warehouse=warehouse), per_org=False)
     raise typer.Exit(run_sql_command(settings, query, fmt=format_))
 
 
 @state_app.command("show")
-def state_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
+def state_show(config: ConfigOpt = None, set_: SetOpt = None, org: OrgOpt = None) -> None:
     """Per dataset: the days that are final, the provisional ones, and what the next run exports."""
     from gcexport.commands.state import show_state
 
-    for line in show_state(_settings(config, parse_set_options(set_))):
+    for line in show_state(_settings(config, parse_set_options(set_), org)):
         typer.echo(line)
 
 
@@ -319,6 +335,7 @@ def state_show(config: ConfigOpt = None, set_: SetOpt = None) -> None:
 def state_reset(
     config: ConfigOpt = None,
     set_: SetOpt = None,
+    org: OrgOpt = None,
     dataset: Annotated[
         Optional[str],
         typer.Option("--dataset", "-d", help="The dataset to rewind (default: every dataset)."),
@@ -333,7 +350,7 @@ def state_reset(
     from gcexport.config import parse_instant
 
     start = parse_instant(from_, name="from").date() if from_ else None
-    settings = _settings(config, parse_set_options(set_))
+    settings = _settings(config, parse_set_options(set_), org)
     typer.echo(reset_state(settings, dataset=dataset, start=start))
 
 

@@ -51,6 +51,7 @@ from gcexport.inputs import (
     check_column_targets,
     check_webhook_url,
 )
+from gcexport.orgs import OrgSettings, apply_org, parse_orgs
 from gcexport.redact import register
 from gcexport.regions import resolve_region
 from gcexport.timespan import parse_timestamp
@@ -66,9 +67,11 @@ __all__ = [
     "DatasetCatalog",
     "ExportSettings",
     "GenesysSettings",
+    "OrgSettings",
     "ReportExportSpec",
     "ScheduleSpec",
     "Settings",
+    "StateSettings",
     "find_config_file",
     "load_settings",
     "parse_duration",
@@ -280,6 +283,20 @@ class ExportSettings(_Section):
         return f"duckdb://{base / 'gcexport.duckdb'}"
 
 
+class StateSettings(_Section):
+    """Where incremental state lives: `local` (a file in export.state_dir) or `destination`
+    (append-only objects under `<out>/_gcexport_state/`, for workers without a lasting disk)."""
+
+    backend: Literal["local", "destination"] = "local"
+    lease_ttl: str = "PT6H"  # a destination lease left by a killed run is reclaimed after this
+
+    @field_validator("lease_ttl")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class Settings(_Section):
     genesys: GenesysSettings = Field(default_factory=GenesysSettings)
     # Validated from {} (not built by a factory) so that its dataset names see the catalog.
@@ -311,6 +328,10 @@ class Settings(_Section):
     kpis: dict[str, str] = Field(default_factory=dict)
     schedules: list[ScheduleSpec] = Field(default_factory=list)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    # Set by load_settings(org=…) only; None for a single-org setup (see gcexport.orgs).
+    org: str | None = None
+    orgs: dict[str, OrgSettings] = Field(default_factory=dict)
 
     # The sections datasets contribute (`DatasetCatalog.sections`), by name: see `section`.
     _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
@@ -546,23 +567,32 @@ def _describe(error: ValidationError, *, prefix: str = "") -> str:
 
 
 def load_settings(
-    *,
     config_file: Path | None = None,
+    *,
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     dotenv_path: Path | None = Path(".env"),
     catalog: DatasetCatalog,
+    org: str | None = None,
 ) -> Settings:
     """Merge every source into validated Settings; raise ConfigError with one clear sentence.
 
-    `catalog` names the datasets (`gcexport.load_settings` hands in the registry's).
+    `catalog` names the datasets (`gcexport.load_settings` hands in the registry's). With `org`,
+    that `[orgs.<org>]` section's region, credentials (read from the variables it names) and
+    section overrides apply over the file and the environment; flags still win.
     """
     data: dict[str, Any] = _read_toml(config_file) if config_file else {}
-    for source in (_dotenv(dotenv_path), dict(os.environ if env is None else env)):
+    if "org" in data:
+        raise ConfigError("Unknown config key 'org'; orgs are [orgs.<slug>] sections.")
+    sources = (_dotenv(dotenv_path), dict(os.environ if env is None else env))
+    for source in sources:
         data = _merge(data, _keyed_env(source, catalog))
         from_env = _genesys_env(source)
         data = _merge(data, {"genesys": from_env} if from_env else {})
-    data = _merge(data, overrides or {})
+    orgs = parse_orgs(data.pop("orgs", None), Settings.model_fields)
+    if org is not None:
+        data = apply_org(data, orgs, org, env={**sources[0], **sources[1]}, merge=_merge)
+    data = _merge(data, overrides or {}) | {"orgs": orgs, "org": org}
     _register_secrets(data)
     try:
         return Settings.model_validate(data, context={"catalog": catalog})

@@ -35,6 +35,7 @@ from urllib.request import url2pathname
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from gcexport.orgs import with_org
 from gcexport.sinks.storage import LocalStorage
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ class LoadContext:
     # their own at normal priority while the day threads yield (`lower_thread_priority`).
     warehouse_threads: ThreadPoolExecutor | None = None
     warehouse_lanes: int = 1  # tables of a day loaded side by side, where the warehouse can
+    org: str | None = None  # set: every table gets an `org` column first (gcexport.orgs)
 
     def on_warehouse_threads(self, works: Sequence[Callable[[], T]]) -> list[T]:
         """Run each of `works` on a warehouse thread and wait for all; the first failure is
@@ -305,6 +307,7 @@ class DayLoad:
     def add(self, tables: Mapping[str, pa.Table]) -> None:
         """Append one chunk per table (empty chunks still make the partition exist)."""
         for name, chunk in tables.items():
+            chunk = with_org(chunk, self.ctx.org)
             load = self.loads.get(name)
             if load is None:
                 load = self.loads[name] = _TableLoad(

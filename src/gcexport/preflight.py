@@ -22,6 +22,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings
 from gcexport.datasets.registry import DATASETS
 from gcexport.errors import DestinationError, GcExportError
+from gcexport.orgs import org_connection
 from gcexport.timespan import Window, day_floor
 
 __all__ = ["CheckResult", "run_checks"]
@@ -60,7 +61,7 @@ def run_checks(
     _validate_inputs(settings)  # queries, KPIs, schedules, URLs: bad input, exit 2
     results: list[CheckResult] = []
     try:
-        connection = settings.genesys.connection()
+        connection = org_connection(settings)
     except GcExportError as exc:
         results.append(CheckResult("credentials", False, str(exc)))
         results.append(CheckResult("credentials (token)", False, "not checked: no credentials"))

@@ -1,7 +1,8 @@
 """Run history in the warehouse: `gcexport_runs` (one row per run) and `gcexport_partitions`.
 
 These feed the report's data-quality panel (parity, provisional partitions, drift, requests and
-429 waits). Rows are appended by replacing the run date's partition with its old rows plus the new.
+429 waits). Rows are only ever inserted (never a read-modify-write of the day), so two workers
+finishing on the same day both keep their rows; with an org, each row carries it (`org`, first).
 
 Example::
 
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from gcexport.sinks.warehouse import quote_ident
+from gcexport.orgs import with_org
 from gcexport.timespan import parse_timestamp
 
 __all__ = ["PARTITIONS_SCHEMA", "RUNS_SCHEMA", "record_run"]
@@ -57,26 +58,19 @@ PARTITIONS_SCHEMA = pa.schema(
 )
 
 
-def _append(warehouse: Any, table: str, day: date, new: pa.Table) -> None:
-    """Replace `day`'s partition of `table` with its existing rows plus `new`."""
-    old = pa.Table.from_pylist([], schema=new.schema)
-    if warehouse.count_rows(table, day):
-        cols = ", ".join(quote_ident(name) for name in new.schema.names)
-        rows = warehouse.query(
-            f"select {cols} from {quote_ident(table)} "
-            f"where {quote_ident('partition_date')} = DATE '{day.isoformat()}'"
-        )
-        old = pa.Table.from_pylist(
-            [dict(zip(new.schema.names, r, strict=True)) for r in rows], schema=new.schema
-        )
-    warehouse.replace_partition(table, day, [pa.concat_tables([old, new])], new.schema)
+def _append(warehouse: Any, table: str, new: pa.Table, org: str | None) -> None:
+    """Insert `new` (with the org's column first, for an org); nothing is deleted or rewritten."""
+    rows = with_org(new, org)
+    warehouse.append(table, [rows], rows.schema)
 
 
 def _ts(text: str) -> datetime | None:
     return parse_timestamp(text) if text else None
 
 
-def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: date) -> None:
+def record_run(
+    warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: date, org: str | None = None
+) -> None:
     """Append this run and its partitions to the warehouse's run history."""
     run = {
         "run_id": summary.run_id,
@@ -95,7 +89,7 @@ def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: da
         "config_sha256": summary.config_sha256,
         "partition_date": day,
     }
-    _append(warehouse, "gcexport_runs", day, pa.Table.from_pylist([run], schema=RUNS_SCHEMA))
+    _append(warehouse, "gcexport_runs", pa.Table.from_pylist([run], schema=RUNS_SCHEMA), org)
     parts = [
         {
             "run_id": summary.run_id,
@@ -111,5 +105,5 @@ def record_run(warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: da
         for o in outcomes
     ]
     _append(
-        warehouse, "gcexport_partitions", day, pa.Table.from_pylist(parts, schema=PARTITIONS_SCHEMA)
+        warehouse, "gcexport_partitions", pa.Table.from_pylist(parts, schema=PARTITIONS_SCHEMA), org
     )

@@ -15,7 +15,6 @@ import signal
 import sys
 import threading
 from datetime import datetime
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -25,6 +24,7 @@ from gcexport.clock import Clock, SystemClock
 from gcexport.config import ScheduleSpec, Settings
 from gcexport.errors import ConfigError, GcExportError, LockedError
 from gcexport.state import StateStore
+from gcexport.state.destination import org_state_dir
 from gcexport.timespan import parse_timestamp
 
 __all__ = ["Scheduler", "run_scheduler", "validate_schedules"]
@@ -36,7 +36,7 @@ class Scheduler:
     def __init__(self, settings: Settings, *, clock: Clock, run: Any = None) -> None:
         validate_schedules(settings, clock.now())
         self.settings, self.clock = settings, clock
-        self.store = StateStore(Path(settings.export.state_dir))
+        self.store = StateStore(org_state_dir(settings))
         self.path = self.store.directory / "schedule.json"
         self._run = run or self._export
         self.last = self._load()

@@ -9,13 +9,13 @@ Example::
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from gcexport.clock import Clock, SystemClock
 from gcexport.config import Settings, parse_duration
 from gcexport.datasets.registry import names
 from gcexport.errors import ConfigError
 from gcexport.state import DatasetState, State, StateStore
+from gcexport.state.destination import DestinationStateStore, open_state_store
 from gcexport.timespan import DAY
 
 __all__ = ["reset_state", "show_state"]
@@ -26,12 +26,12 @@ DAY_DATASETS = names(day_partitioned=True)
 def show_state(settings: Settings, *, clock: Clock | None = None) -> list[str]:
     """The lines `gcexport state show` prints: one block per day-partitioned dataset."""
     now = (clock or SystemClock()).now()
-    store = StateStore(Path(settings.export.state_dir))
+    store = open_state_store(settings, clock=clock)
     state = store.load(now=now)
     lookback = parse_duration(settings.export.lookback)
     first = settings.export.first_start_at(now)
     names = [d for d in DAY_DATASETS if d in settings.export.datasets or d in state.datasets]
-    lines = [f"state {store.path} at {now.isoformat(timespec='seconds')}"]
+    lines = [f"state {store.where} at {now.isoformat(timespec='seconds')}"]
     for name in names:
         ds = state.datasets.get(name, DatasetState())
         due = [w.day for w in ds.due(now=now, lookback=lookback, first_start=first)]
@@ -67,14 +67,14 @@ def reset_state(
     if dataset is None:
         if start is not None:
             raise ConfigError("--from needs --dataset (which dataset to rewind).")
-        return _reset_all(StateStore(Path(settings.export.state_dir)))
+        return _reset_all(open_state_store(settings, clock=clock))
     if dataset not in DAY_DATASETS:
         raise ConfigError(
             f"--dataset {dataset!r} is not a day-partitioned dataset; use one of "
             f"{', '.join(DAY_DATASETS)}."
         )
     now = (clock or SystemClock()).now()
-    store = StateStore(Path(settings.export.state_dir))
+    store = open_state_store(settings, clock=clock)
     with store.lock():
         store.load()  # an invalid file is what `reset` repairs: do not refuse it here
 
@@ -93,6 +93,10 @@ def reset_state(
 
 
 def _reset_all(store: StateStore) -> str:
+    if isinstance(store, DestinationStateStore):
+        with store.lock():
+            store.reset_all()  # one more (empty) object: the destination's state is append-only
+        return f"state cleared in {store.where}; the next run starts from export.first_start."
     with store.lock():
         if not store.path.exists():
             return "no state file; nothing to reset."

@@ -23,11 +23,12 @@ __all__ = ["load_settings"]
 
 
 def load_settings(
-    *,
     config_file: Path | None = None,
+    *,
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     dotenv_path: Path | None = Path(".env"),
+    org: str | None = None,
 ) -> Settings:
     """Merge every source into validated Settings; raise ConfigError with one clear sentence."""
     return config.load_settings(
@@ -36,4 +37,5 @@ def load_settings(
         env=env,
         dotenv_path=dotenv_path,
         catalog=catalog(),
+        org=org,
     )

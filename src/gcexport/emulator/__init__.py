@@ -40,6 +40,7 @@ from __future__ import annotations
 from gcexport.emulator.app import Emulator, RequestRecord, Truth
 from gcexport.emulator.config import EmulatorConfig, FaultSpec
 from gcexport.emulator.server import EmulatorServer, serve
+from gcexport.emulator.tenants import Tenants
 
 __all__ = [
     "Emulator",
@@ -47,6 +48,7 @@ __all__ = [
     "EmulatorServer",
     "FaultSpec",
     "RequestRecord",
+    "Tenants",
     "Truth",
     "serve",
 ]

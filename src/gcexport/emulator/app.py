@@ -201,7 +201,8 @@ class Emulator:
         if token is None:
             return _error_reply(bad_credentials()), 0, 60
         call.token_id = token.id
-        admitted, count, reset = self.limiter.admit(token.id, mono)
+        key = token.id if self.config.rate_limit_key == "token" else self.config.client_id
+        admitted, count, reset = self.limiter.admit(key, mono)
         if not admitted:
             return _error_reply(too_many_requests(self.config.rate_limit, reset)), count, reset
         if fault == "429":

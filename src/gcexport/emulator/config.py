@@ -68,6 +68,9 @@ class EmulatorConfig:
     now: datetime | None = None
     availability_lag: timedelta = timedelta(hours=6)
     rate_limit: int = 300
+    # What one rate-limit window counts: each token's requests (as assumed so far) or every
+    # token of the client together; which one Genesys counts is unverified (REFERENCE.md §9.1).
+    rate_limit_key: str = "token"
     token_lifetime: int = 86400
     client_id: str = "emulator-client"
     client_secret: str = field(default="emulator-secret", repr=False)
@@ -88,6 +91,8 @@ class EmulatorConfig:
             raise ValueError("EmulatorConfig.now must be timezone-aware (UTC)")
         if self.conversations_per_day < 0 or self.rate_limit < 0:
             raise ValueError("conversations_per_day and rate_limit must be >= 0")
+        if self.rate_limit_key not in ("token", "client"):
+            raise ValueError("rate_limit_key must be 'token' or 'client'")
         if self.job_page_size_max < 1 or self.cached_days < 1:
             raise ValueError("job_page_size_max and cached_days must be >= 1")
         unknown = sorted(set(self.modes) - set(MODES))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gcexport.emulator.app import Emulator
+    from gcexport.emulator.tenants import Tenants
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(self, address: tuple[str, int], emulator: Emulator | Tenants) -> None:
         self.emulator = emulator
         super().__init__(address, _Handler)
         self.base_host = f"{self.server_address[0]!s}:{self.server_address[1]}"
@@ -69,7 +70,7 @@ class EmulatorServer:
     e.g. from the CLI: ``with serve(emu, port=8080) as s: print(s.base_url); s.serve_forever()``.
     """
 
-    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
+    def __init__(self, emulator: Emulator | Tenants, host: str, port: int) -> None:
         self._server = _Server((host, port), emulator)
         self._thread: threading.Thread | None = None
         self._serving = False
@@ -119,6 +120,6 @@ class EmulatorServer:
         self.stop()
 
 
-def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+def serve(emulator: Emulator | Tenants, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
     """A server bound to host:port (0 = any free port); enter it to start serving in the background."""
     return EmulatorServer(emulator, host, port)

@@ -104,7 +104,13 @@ def commit(
     if load.warehouse is not None:
         _finish_counts(summary, audit, executed.now)
         with held(load.warehouse):
-            record_run(load.warehouse, summary, executed.outcomes, day=executed.now.date())
+            record_run(
+                load.warehouse,
+                summary,
+                executed.outcomes,
+                day=executed.now.date(),
+                org=plan.settings.org,
+            )
     verified.report.raise_for_mismatch()
 
 

@@ -45,6 +45,7 @@ def open_load(plan: Plan, run_id: str) -> Iterator[LoadContext]:
             spool_root=spool,
             slots=WorkSlots(plan.settings.export.workers),
             warehouse_lanes=min(2, os.cpu_count() or 1),
+            org=plan.settings.org,
         )
     finally:
         if warehouse is not None:

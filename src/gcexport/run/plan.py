@@ -29,8 +29,10 @@ from gcexport.datasets import registry
 from gcexport.errors import ConfigError, DestinationError
 from gcexport.extras import import_extra
 from gcexport.locations import check_locations
+from gcexport.orgs import org_connection, require_org
 from gcexport.run.summary import ExportRequest
 from gcexport.state import State, StateStore
+from gcexport.state.destination import open_state_store
 from gcexport.timespan import Window, plan_days
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ class Plan:
         from gcexport.sinks import open_warehouse
 
         wait = parse_duration(self.settings.export.warehouse_lock_wait).total_seconds()
-        warehouse = open_warehouse(self.warehouse_url, lock_wait=wait)
+        warehouse = open_warehouse(self.warehouse_url, lock_wait=wait, org=self.settings.org)
         warehouse.check()
         return warehouse
 
@@ -111,7 +113,8 @@ def prepare(
     clock: Clock,
 ) -> Plan:
     """Validate everything a run needs; raise an InputError subclass on the first problem."""
-    connection = settings.genesys.connection()
+    require_org(settings)
+    connection = org_connection(settings)
     _check_window(request_start, request_end, clock.now())
     requests = _request_models(settings)
     _check_kpis_and_schedules(settings)
@@ -120,7 +123,7 @@ def prepare(
     check_locations(
         out=settings.export.out, state_dir=settings.export.state_dir, warehouse_url=warehouse_url
     )
-    state = StateStore(Path(settings.export.state_dir))
+    state = open_state_store(settings, clock=clock)
     _check_writable_dir(state.directory, "State directory")
     if warehouse_url:
         validate_warehouse_url(warehouse_url)
@@ -134,6 +137,7 @@ def prepare(
         sse=e.sse,
         kms_key_id=e.kms_key_id,
         csv_escape_formulas=e.csv_escape_formulas,
+        org=settings.org,
     )
     sink.check_writable()
     return Plan(

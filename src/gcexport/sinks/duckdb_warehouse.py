@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from gcexport.errors import ConfigError, DestinationError, LockedError, SinkError
 from gcexport.sinks.formats import conform
-from gcexport.sinks.sql import PARTITION_COLUMN, quote_ident
+from gcexport.sinks.sql import ORG_COLUMN, PARTITION_COLUMN, quote_ident
 
 __all__ = ["DuckDBWarehouse", "lock_holder"]
 
@@ -44,7 +44,22 @@ LOCK_POLL_SECONDS = 0.5
 
 
 class DuckDBWarehouse:
-    """A DuckDB database file (or `:memory:`)."""
+    """A DuckDB database file (or `:memory:`); with `org` set, every replace, count and append
+    touches that org's rows only (`WHERE org = ? AND partition_date = ?`)."""
+
+    org: str | None = None
+
+    def _scope(self, partition_date: date | None) -> tuple[str, list[Any]]:
+        """The WHERE clause (and its parameters) of one partition — or the whole table — of
+        this warehouse's org."""
+        terms: list[tuple[str, Any]] = []
+        if self.org is not None:
+            terms.append((f"{quote_ident(ORG_COLUMN)} = ?", self.org))
+        if partition_date is not None:
+            terms.append((f"{quote_ident(PARTITION_COLUMN)} = ?", partition_date))
+        if not terms:
+            return "", []
+        return "WHERE " + " AND ".join(t for t, _ in terms), [v for _, v in terms]
 
     def __init__(self, path: str, *, lock_wait: float = DEFAULT_LOCK_WAIT) -> None:
         self.path = path if path == ":memory:" else str(Path(path).expanduser())
@@ -159,11 +174,9 @@ class DuckDBWarehouse:
     def replace_partition(
         self, table: str, partition_date: date, chunks: Iterable[pa.Table], schema: pa.Schema
     ) -> int:
-        where = f"WHERE {quote_ident(PARTITION_COLUMN)} = ?"
+        where, params = self._scope(partition_date)
         stream = _ChunkStream(chunks, schema)
-        return self._replace(
-            table, schema, where, [partition_date], lambda: self._insert(table, stream)
-        )
+        return self._replace(table, schema, where, params, lambda: self._insert(table, stream))
 
     def replace_partition_from_parquet(
         self, table: str, partition_date: date, files: Sequence[Path], schema: pa.Schema
@@ -173,7 +186,7 @@ class DuckDBWarehouse:
         DuckDB's own reader scans the files on its threads, with no Python in the loop: cheaper
         than streaming the same rows through Arrow when the partition was just written as Parquet.
         """
-        where = f"WHERE {quote_ident(PARTITION_COLUMN)} = ?"
+        where, params = self._scope(partition_date)
         listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
         # hive_partitioning off: the files live under `date=YYYY-MM-DD/`, not a column of ours
         source = f"read_parquet([{listed}], hive_partitioning = false)" if files else None
@@ -184,11 +197,17 @@ class DuckDBWarehouse:
             sql = f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM {source}"
             return int(self._sql(f"insert into {table}", sql)[0][0])
 
-        return self._replace(table, schema, where, [partition_date], insert)
+        return self._replace(table, schema, where, params, insert)
 
     def replace_table(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
+        where, params = self._scope(None)  # an org's snapshot replaces that org's rows only
         stream = _ChunkStream(chunks, schema)
-        return self._replace(table, schema, "", [], lambda: self._insert(table, stream))
+        return self._replace(table, schema, where, params, lambda: self._insert(table, stream))
+
+    def append(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
+        """INSERT the rows, deleting nothing: concurrent writers never lose each other's rows."""
+        stream = _ChunkStream(chunks, schema)
+        return self._replace(table, schema, "WHERE false", [], lambda: self._insert(table, stream))
 
     def _replace(
         self,
@@ -272,10 +291,8 @@ class DuckDBWarehouse:
     def count_rows(self, table: str, partition_date: date | None = None) -> int:
         if not self._columns(table):
             return 0
-        sql, params = f"SELECT count(*) FROM {quote_ident(table)}", []
-        if partition_date is not None:
-            sql, params = f"{sql} WHERE {quote_ident(PARTITION_COLUMN)} = ?", [partition_date]
-        return int(self.query(sql, params)[0][0])
+        where, params = self._scope(partition_date)
+        return int(self.query(f"SELECT count(*) FROM {quote_ident(table)} {where}", params)[0][0])
 
     def execute(self, sql: str) -> None:
         self._sql("statement", sql)
@@ -294,7 +311,7 @@ class DuckDBWarehouse:
             self._sql("memory limit", f"SET memory_limit = '{LANE_MEMORY_MB * count}MB'")
             for _ in range(count):
                 lane = object.__new__(type(self))
-                lane.path, lane._conn = self.path, self._con.cursor()
+                lane.path, lane._conn, lane.org = self.path, self._con.cursor(), self.org
                 handles.append(lane)
             yield handles
         finally:

@@ -65,9 +65,10 @@ class PartitionResult:
     files: list[FileRecord] = field(default_factory=list)
 
 
-def partition_dir(table: str, partition_date: date) -> str:
-    """The folder of one partition, relative to the output root."""
-    return f"{table}/date={partition_date.isoformat()}"
+def partition_dir(table: str, partition_date: date, org: str | None = None) -> str:
+    """The folder of one partition, relative to the output root (`org=<slug>/` for an org)."""
+    middle = f"org={org}/" if org else ""
+    return f"{table}/{middle}date={partition_date.isoformat()}"
 
 
 class PartitionWriter:
@@ -132,7 +133,7 @@ class PartitionWriter:
         (self._dir / PARTITION_MANIFEST).write_bytes(
             orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
         )
-        rel_dir = partition_dir(self.table, self.partition_date)
+        rel_dir = partition_dir(self.table, self.partition_date, self._sink.org)
         uris = self._sink.storage.publish_partition(rel_dir, self._tag, names)
         self._closed = True
         files = [
@@ -192,8 +193,10 @@ class FileSink:
         compression: str = "zstd",
         rows_per_file: int = ROWS_PER_FILE,
         csv_escape_formulas: bool = True,
+        org: str | None = None,
     ) -> None:
         check_format(fmt, compression)
+        self.org = org  # partitions live under `<table>/org=<slug>/date=…` when set
         self.storage, self.fmt, self.compression = storage, fmt, compression
         self.rows_per_file = rows_per_file
         self._stamped = False
@@ -246,7 +249,7 @@ class FileSink:
         manifest = self._partition_manifest(table, partition_date)
         if manifest is None:
             return 0
-        rel_dir = partition_dir(table, partition_date)
+        rel_dir = partition_dir(table, partition_date, self.org)
         with tempfile.TemporaryDirectory(prefix="gcexport-count-") as tmp:
             return sum(
                 self._count_file(f"{rel_dir}/{f['name']}", Path(tmp)) for f in manifest["files"]
@@ -263,7 +266,7 @@ class FileSink:
 
     def _partition_manifest(self, table: str, partition_date: date) -> dict[str, Any] | None:
         raw = self.storage.read_bytes(
-            f"{partition_dir(table, partition_date)}/{PARTITION_MANIFEST}"
+            f"{partition_dir(table, partition_date, self.org)}/{PARTITION_MANIFEST}"
         )
         try:
             return None if raw is None else dict(orjson.loads(raw))
@@ -272,7 +275,7 @@ class FileSink:
 
     def list_partitions(self, table: str) -> list[date]:
         """Published partition dates of `table`, oldest first."""
-        names = self.storage.list_dirs(table)
+        names = self.storage.list_dirs(f"{table}/org={self.org}" if self.org else table)
         return sorted(date.fromisoformat(n[5:]) for n in names if n.startswith("date="))
 
     def write_raw_pages(
@@ -286,7 +289,7 @@ class FileSink:
                     out.write(_one_line(page) + b"\n")
                     count += 1
             digest = digest_file(path)
-            relpath = f"_raw/{partition_dir(dataset, partition_date)}/{run_id}.jsonl.gz"
+            relpath = f"_raw/{partition_dir(dataset, partition_date, self.org)}/{run_id}.jsonl.gz"
             self.ensure_marker()
             uri = self.storage.put_file(relpath, path, "application/gzip")
         return FileRecord(uri, count, digest.bytes, digest.sha256)
@@ -297,8 +300,11 @@ class FileSink:
             redact_data(manifest), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
         )
         record = self.publish_file(f"_manifests/{run_id}.json", data, "application/json")
-        # Every partition of this run is published: what a killed earlier run staged can go.
-        self.storage.sweep_staging(run_id)
+        # Every partition of this run is published: what a killed earlier run staged can go —
+        # unless other orgs share the location: their runs in flight started earlier too (their
+        # abandoned staging goes a day later, see LocalStorage._recover).
+        if self.org is None:
+            self.storage.sweep_staging(run_id)
         return FileRecord(record.uri, len(manifest.get("files", [])), record.bytes, record.sha256)
 
     def publish_file(self, relpath: str, data: bytes, content_type: str) -> FileRecord:
@@ -330,6 +336,7 @@ def open_file_sink(
     kms_key_id: str | None = None,
     rows_per_file: int = ROWS_PER_FILE,
     csv_escape_formulas: bool = True,
+    org: str | None = None,
 ) -> FileSink:
     """A FileSink for a folder, a `file://` URL or `s3://bucket/prefix`.
 
@@ -356,4 +363,5 @@ def open_file_sink(
         compression=compression,
         rows_per_file=rows_per_file,
         csv_escape_formulas=csv_escape_formulas,
+        org=org,
     )

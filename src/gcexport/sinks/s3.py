@@ -204,6 +204,36 @@ class S3Storage:
         ]
         return sorted(names)
 
+    def list_files(self, rel_dir: str) -> list[str]:
+        """Names of the objects directly under `rel_dir/`."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.key(f"{rel_dir}/"), Delimiter="/"
+        )
+        names = [
+            obj["Key"].rsplit("/", 1)[-1]
+            for page in self._pages(pages)
+            for obj in page.get("Contents", [])
+        ]
+        return sorted(names)
+
+    def create_exclusive(self, relpath: str, data: bytes) -> bool:
+        """PUT `relpath` only if absent (S3 conditional write, `If-None-Match: *`)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=self.key(relpath), Body=data, IfNoneMatch="*", **self._extra
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                return False
+            raise SinkError(f"S3 write failed for {self.uri(relpath)}") from exc
+        return True
+
+    def delete(self, relpath: str) -> None:
+        self._call("delete", "delete_object", Bucket=self.bucket, Key=self.key(relpath))
+
     def presign(self, uri: str, expires: timedelta) -> str:
         """A GET link for `uri` valid for `expires` (at most S3's 7 days)."""
         if not timedelta(0) < expires <= MAX_PRESIGN:

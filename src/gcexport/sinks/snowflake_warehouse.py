@@ -32,7 +32,7 @@ from gcexport.extras import import_extra
 from gcexport.sinks.formats import conform
 from gcexport.sinks.snowflake_target import Secret, SnowflakeTarget
 from gcexport.sinks.snowflake_types import snowflake_type
-from gcexport.sinks.sql import PARTITION_COLUMN, quote_ident
+from gcexport.sinks.sql import ORG_COLUMN, PARTITION_COLUMN, quote_ident
 
 __all__ = ["SnowflakeWarehouse"]
 
@@ -124,14 +124,32 @@ class SnowflakeWarehouse:
 
     # -- loading -------------------------------------------------------------------------------
 
+    org: str | None = None  # set: every replace and count touches this org's rows only
+
+    def _scope(self, partition_date: date | None) -> tuple[str, tuple[Any, ...] | None]:
+        """The WHERE clause (and parameters) of one partition, or the whole table, of the org."""
+        terms: list[tuple[str, Any]] = []
+        if self.org is not None:
+            terms.append((f"{quote_ident(ORG_COLUMN)} = %s", self.org))
+        if partition_date is not None:
+            terms.append((f"{quote_ident(PARTITION_COLUMN)} = %s", partition_date))
+        if not terms:
+            return "", None
+        return "WHERE " + " AND ".join(t for t, _ in terms), tuple(v for _, v in terms)
+
     def replace_partition(
         self, table: str, partition_date: date, chunks: Iterable[pa.Table], schema: pa.Schema
     ) -> int:
-        where = f"WHERE {quote_ident(PARTITION_COLUMN)} = %s"
-        return self._replace(table, chunks, schema, where, (partition_date,))
+        where, params = self._scope(partition_date)
+        return self._replace(table, chunks, schema, where, params)
 
     def replace_table(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
-        return self._replace(table, chunks, schema, "", None)
+        where, params = self._scope(None)  # an org's snapshot replaces that org's rows only
+        return self._replace(table, chunks, schema, where, params)
+
+    def append(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
+        """INSERT the rows (COPY), deleting nothing: concurrent writers keep each other's rows."""
+        return self._replace(table, chunks, schema, "WHERE 1 = 0", None)
 
     def _replace(
         self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema, where: str, params: Any
@@ -168,10 +186,10 @@ class SnowflakeWarehouse:
                 "loading from S3 needs a named external stage: add ?stage=@name to the URL"
             )
         self._ensure_table(table, schema)
-        where = f"WHERE {quote_ident(PARTITION_COLUMN)} = %s"
+        where, params = self._scope(partition_date)
         listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
         source = f"{stage if stage.startswith('@') else '@' + stage}/ FILES = ({listed})"
-        return self._load(table, where, (partition_date,), source, rows, len(paths))
+        return self._load(table, where, params, source, rows, len(paths))
 
     def _put(self, path: Path, prefix: str) -> None:
         sql = f"PUT 'file://{path.as_posix()}' @{LOAD_STAGE}/{prefix}/ AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
@@ -240,12 +258,9 @@ class SnowflakeWarehouse:
     def count_rows(self, table: str, partition_date: date | None = None) -> int:
         if not self._columns(table):
             return 0
-        if partition_date is None:
-            return int(self._sql("count", f"SELECT COUNT(*) FROM {quote_ident(table)}")[0][0])
-        sql = (
-            f"SELECT COUNT(*) FROM {quote_ident(table)} WHERE {quote_ident(PARTITION_COLUMN)} = %s"
-        )
-        return int(self._sql("count", sql, (partition_date,))[0][0])
+        where, params = self._scope(partition_date)
+        sql = f"SELECT COUNT(*) FROM {quote_ident(table)} {where}".rstrip()
+        return int(self._sql("count", sql, params)[0][0])
 
     def execute(self, sql: str) -> None:
         self._sql("statement", sql)

@@ -10,7 +10,9 @@ Example::
 
 from __future__ import annotations
 
-__all__ = ["PARTITION_COLUMN", "quote_ident"]
+from gcexport.orgs import ORG_COLUMN
+
+__all__ = ["ORG_COLUMN", "PARTITION_COLUMN", "quote_ident"]
 
 PARTITION_COLUMN = "partition_date"
 

@@ -50,6 +50,9 @@ class Storage(Protocol):
     def read_bytes(self, relpath: str) -> bytes | None: ...
     def fetch(self, relpath: str, into: Path) -> Path: ...
     def list_dirs(self, rel_dir: str) -> list[str]: ...
+    def list_files(self, rel_dir: str) -> list[str]: ...
+    def create_exclusive(self, relpath: str, data: bytes) -> bool: ...
+    def delete(self, relpath: str) -> None: ...
     def presign(self, uri: str, expires: timedelta) -> str: ...
     def sweep_staging(self, run_id: str) -> int: ...
 
@@ -161,6 +164,33 @@ class LocalStorage:
     def list_dirs(self, rel_dir: str) -> list[str]:
         folder = self.root / rel_dir
         return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+    def list_files(self, rel_dir: str) -> list[str]:
+        """Names of the files directly in `rel_dir` (none when it does not exist)."""
+        folder = self.root / rel_dir
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name[:1] != ".")
+
+    def create_exclusive(self, relpath: str, data: bytes) -> bool:
+        """Write `relpath` only if it does not exist yet (False when it does): O_EXCL."""
+        target = self.root / relpath
+        try:
+            _mkdir(target.parent)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise SinkError(f"could not write {relpath}: {exc.strerror}") from exc
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return True
+
+    def delete(self, relpath: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / relpath).unlink()
 
     def presign(self, uri: str, expires: timedelta) -> str:
         raise DestinationError("presigned links need an s3:// destination, not a local folder")

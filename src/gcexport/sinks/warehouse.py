@@ -21,7 +21,10 @@ __all__ = ["PARTITION_COLUMN", "Warehouse", "open_warehouse", "quote_ident"]
 
 
 class Warehouse(Protocol):
-    """A SQL warehouse that replaces whole partitions (or tables) in one transaction."""
+    """A SQL warehouse that replaces whole partitions (or tables) in one transaction; with
+    `org` set, only that org's rows (`WHERE org = … AND partition_date = …`)."""
+
+    org: str | None
 
     def check(self) -> None:
         """Connect and prove we may create and write tables; DestinationError otherwise."""
@@ -34,6 +37,9 @@ class Warehouse(Protocol):
     def replace_table(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
         """Replace every row of a snapshot table, atomically; returns rows loaded."""
 
+    def append(self, table: str, chunks: Iterable[pa.Table], schema: pa.Schema) -> int:
+        """Insert rows, deleting none (run history: concurrent writers keep every row)."""
+
     def count_rows(self, table: str, partition_date: date | None = None) -> int:
         """Rows in the table, or in one partition of it (0 if the table does not exist)."""
 
@@ -44,11 +50,20 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
-def open_warehouse(url: str, *, lock_wait: float | None = None) -> Warehouse:
+def open_warehouse(
+    url: str, *, lock_wait: float | None = None, org: str | None = None
+) -> Warehouse:
     """`duckdb:///path/file.duckdb` or `snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=W&role=R`.
 
     `lock_wait`: seconds to wait for another process's lock on a DuckDB file (its default else).
+    `org`: replaces and counts touch that org's rows only (`org` column), never another org's.
     """
+    warehouse = _open(url, lock_wait)
+    warehouse.org = org
+    return warehouse
+
+
+def _open(url: str, lock_wait: float | None) -> Warehouse:
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme == "duckdb":
         from gcexport.sinks.duckdb_warehouse import DuckDBWarehouse

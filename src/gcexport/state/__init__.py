@@ -17,15 +17,24 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gcexport.errors import DestinationError, LockedError, StateError
 from gcexport.timespan import DAY, UTC, Window, incremental_days
 
-__all__ = ["DatasetState", "JobRecord", "State", "StateStore"]
+__all__ = [
+    "DatasetState",
+    "DayOutcome",
+    "JobRecord",
+    "State",
+    "StateBackend",
+    "StateStore",
+    "pending_days",
+]
 
 STATE_FILE = "state.json"
 LOCK_FILE = "run.lock"
@@ -185,14 +194,45 @@ class State:
         return None
 
 
+@dataclass(frozen=True)
+class DayOutcome:
+    """One exported (org, dataset, day): final, or not yet (provisional or failed: due again)."""
+
+    org: str | None
+    dataset: str
+    window: Window
+    final: bool
+
+
+class StateBackend(Protocol):
+    """What an engine needs of the state: what is due, remember a day, one process per org.
+
+    Both stores are one org's (`StateStore(directory, org=…)`, `statebackend.open_state_store`).
+    """
+
+    def pending(
+        self, org: str | None, dataset: str, *, now: datetime, lookback: timedelta, first: datetime
+    ) -> list[date]: ...
+
+    def record(self, outcome: DayOutcome) -> None: ...
+
+    def lease(self, org: str | None, ttl: timedelta) -> AbstractContextManager[None]: ...
+
+
 class StateStore:
     """Loads, updates and atomically saves the state file; thread-safe; holds the run lock."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, org: str | None = None) -> None:
         self.directory = directory
+        self.org = org
         self.path = directory / STATE_FILE
         self._mutex = threading.Lock()
         self._state: State | None = None
+
+    @property
+    def where(self) -> str:
+        """Where this state lives, for messages."""
+        return str(self.path)
 
     def ensure_writable(self) -> None:
         """Create the directory and prove it is writable (DestinationError otherwise)."""
@@ -274,6 +314,45 @@ class StateStore:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    # The StateBackend protocol, for this store's org.
+
+    def pending(
+        self, org: str | None, dataset: str, *, now: datetime, lookback: timedelta, first: datetime
+    ) -> list[date]:
+        """The days due: new days, provisional days and failed ones (they hold the mark)."""
+        self._check_org(org)
+        ds = self.load(now=now).dataset(dataset)
+        return sorted({w.day for w in ds.due(now=now, lookback=lookback, first_start=first)})
+
+    def record(self, outcome: DayOutcome) -> None:
+        self._check_org(outcome.org)
+        dataset, window, final = outcome.dataset, outcome.window, outcome.final
+        self.update(lambda s: s.dataset(dataset).record_day(window, final=final))
+
+    def lease(self, org: str | None, ttl: timedelta) -> AbstractContextManager[None]:
+        """The org's run lock (a local file lock here: released by the OS when a holder dies)."""
+        self._check_org(org)
+        return self.lock()
+
+    def _check_org(self, org: str | None) -> None:
+        if org != self.org:
+            raise StateError(f"This state store is org {self.org!r}'s, not {org!r}'s.")
+
+
+def pending_days(settings: Any, dataset: str, *, clock: Any = None) -> list[date]:
+    """The days an incremental run of `dataset` would export now, per the configured state
+    backend: new days, provisional days and days that failed (they hold the mark back)."""
+    from gcexport.clock import SystemClock
+    from gcexport.config import parse_duration
+    from gcexport.state.destination import open_state_store
+
+    clock = clock or SystemClock()
+    now = clock.now()
+    store = open_state_store(settings, clock=clock)
+    first = settings.export.first_start_at(now)
+    lookback = parse_duration(settings.export.lookback)
+    return store.pending(settings.org, dataset, now=now, lookback=lookback, first=first)
 
 
 def job_still_valid(record: JobRecord, *, now: datetime, max_age: timedelta) -> bool:
