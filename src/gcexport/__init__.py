@@ -10,6 +10,9 @@ typed errors (never print, never exit)::
     print(summary.status, summary.tables["conversations"]["api_rows"])
     gcexport.report(settings, out=Path("report.html"))
 
+Engines (Dagster, Airflow, scripts) call `gcexport.Exporter` per org and date range: typed
+results per committed partition, typed errors, `gcexport.retryable(exc)` (docs/DAGSTER.md).
+
 Importing the package is cheap: the names below load their modules on first use.
 """
 
@@ -28,6 +31,14 @@ except _PackageNotFoundError:  # running from a source tree that is not installe
 if _typing.TYPE_CHECKING:
     from gcexport.clock import Clock, FakeClock, SystemClock
     from gcexport.config import Settings, load_settings
+    from gcexport.engine import (
+        CommittedPartition,
+        DatasetSpec,
+        Exporter,
+        ExportResult,
+        Partition,
+        retryable,
+    )
     from gcexport.errors import (
         AbortError,
         ConfigError,
@@ -44,11 +55,16 @@ if _typing.TYPE_CHECKING:
 _EXPORTS = {
     "AbortError": "gcexport.errors",
     "Clock": "gcexport.clock",
+    "CommittedPartition": "gcexport.engine",
     "ConfigError": "gcexport.errors",
+    "DatasetSpec": "gcexport.engine",
+    "ExportResult": "gcexport.engine",
+    "Exporter": "gcexport.engine",
     "FakeClock": "gcexport.clock",
     "GcExportError": "gcexport.errors",
     "InputError": "gcexport.errors",
     "ParityError": "gcexport.errors",
+    "Partition": "gcexport.engine",
     "ReportResult": "gcexport.kpi_report",
     "RunSummary": "gcexport.pipeline",
     "Settings": "gcexport.config",
@@ -57,16 +73,22 @@ _EXPORTS = {
     "export": "gcexport.library",
     "load_settings": "gcexport.config",
     "report": "gcexport.library",
+    "retryable": "gcexport.engine",
 }
 
 __all__ = [
     "AbortError",
     "Clock",
+    "CommittedPartition",
     "ConfigError",
+    "DatasetSpec",
+    "ExportResult",
+    "Exporter",
     "FakeClock",
     "GcExportError",
     "InputError",
     "ParityError",
+    "Partition",
     "ReportResult",
     "RunSummary",
     "Settings",
@@ -76,6 +98,7 @@ __all__ = [
     "export",
     "load_settings",
     "report",
+    "retryable",
 ]
 
 
