@@ -24,13 +24,16 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import Field, PrivateAttr
+import httpx
+from pydantic import Field
 
+from gcexport.clock import Clock
 from gcexport.config import Settings
 from gcexport.engine import (
     CommittedPartition,
@@ -47,6 +50,7 @@ __all__ = [
     "CHECK_NAME",
     "GcexportResource",
     "GcexportTranslator",
+    "InProcessGcexport",
     "build_definitions",
     "build_gcexport_assets",
     "gcexport_pending_sensor",
@@ -83,21 +87,38 @@ class GcexportResource(dg.ConfigurableResource):  # type: ignore[misc,type-arg]
     max_retries: int = 3
     retry_seconds: float = 30.0
     locked_retry_seconds: float = 300.0
-    _settings: dict[str, Settings] = PrivateAttr(default_factory=dict)
-    _options: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    def with_settings(self, settings: Mapping[str, Settings], **options: Any) -> GcexportResource:
-        """In-process use: these Settings per org (and `clock=`/`transport=` for the Exporter)."""
-        self._settings = dict(settings)
-        self._options = dict(options)
-        return self
 
     def exporter(self, org: str) -> Exporter:
         """The org's Exporter (bad config raises ConfigError, exit 2)."""
-        if org in self._settings:
-            return Exporter(self._settings[org], org=org, **self._options)
+        return Exporter.from_config(self.config_paths.get(org, self.config_path), org=org)
+
+
+@dataclass
+class InProcessGcexport:
+    """The resource for one Python process: Settings objects per org (else config files), and
+    an injected clock or HTTP transport. Dagster passes a plain object through unchanged, so it
+    serves `materialize()` and the in-process executor; a multiprocess run needs
+    `GcexportResource`, which travels as config."""
+
+    settings: Mapping[str, Settings] = field(default_factory=dict)
+    config_path: str | None = None
+    config_paths: Mapping[str, str] = field(default_factory=dict)
+    clock: Clock | None = None
+    transport: httpx.BaseTransport | None = None
+    skip_final: bool = True
+    max_retries: int = 3
+    retry_seconds: float = 30.0
+    locked_retry_seconds: float = 300.0
+
+    def exporter(self, org: str) -> Exporter:
+        options: dict[str, Any] = {"clock": self.clock, "transport": self.transport}
+        if org in self.settings:
+            return Exporter(self.settings[org], org=org, **options)
         path = self.config_paths.get(org, self.config_path)
-        return Exporter.from_config(path, org=org, **self._options)
+        return Exporter.from_config(path, org=org, **options)
+
+
+Resource = GcexportResource | InProcessGcexport
 
 
 def build_gcexport_assets(
@@ -110,8 +131,13 @@ def build_gcexport_assets(
     pool: str | None = None,
     translator: GcexportTranslator | None = None,
     max_days_per_run: int | None = 31,
+    retry_policy: dg.RetryPolicy | None = None,
 ) -> list[dg.AssetsDefinition]:
-    """One multi_asset per configured dataset of `org`; reads the config only (no network)."""
+    """One multi_asset per configured dataset of `org`; reads the config only (no network).
+
+    `max_days_per_run=None` puts a whole backfill range in one run (`BackfillPolicy.single_run`).
+    `retry_policy` retries a failed step; bad input is never retried whatever it says.
+    """
     exporter = _static_exporter(org, settings, config_path)
     translator = translator or GcexportTranslator()
     partitions = daily_partitions(start_date)
@@ -121,7 +147,9 @@ def build_gcexport_assets(
         else dg.BackfillPolicy.multi_run(max_partitions_per_run=max_days_per_run)
     )
     return [
-        _dataset_asset(org, spec, translator, pool or f"gcexport_{org}", partitions, policy)
+        _dataset_asset(
+            org, spec, translator, pool or f"gcexport_{org}", (partitions, policy), retry_policy
+        )
         for spec in exporter.catalog()
         if datasets is None or spec.name in datasets
     ]
@@ -145,8 +173,8 @@ def _dataset_asset(
     spec: DatasetSpec,
     translator: GcexportTranslator,
     pool: str,
-    partitions: dg.DailyPartitionsDefinition,
-    policy: dg.BackfillPolicy,
+    days: tuple[dg.DailyPartitionsDefinition, dg.BackfillPolicy],
+    retry_policy: dg.RetryPolicy | None,
 ) -> dg.AssetsDefinition:
     specs = [translator.asset_spec(org, spec, table) for table in spec.tables]
     checks = [dg.AssetCheckSpec(CHECK_NAME, asset=s.key, blocking=True) for s in specs]
@@ -157,14 +185,15 @@ def _dataset_asset(
         specs=specs,
         check_specs=checks,
         can_subset=True,
-        partitions_def=partitions if spec.partitioned else None,
-        backfill_policy=policy if spec.partitioned else None,
+        partitions_def=days[0] if spec.partitioned else None,
+        backfill_policy=days[1] if spec.partitioned else None,
         pool=pool,
+        retry_policy=retry_policy,
         required_resource_keys={RESOURCE_KEY},
     )
     # `context` unannotated: Dagster rejects the string annotation `from __future__` makes
     def _export(context):  # type: ignore[no-untyped-def]
-        resource: GcexportResource = getattr(context.resources, RESOURCE_KEY)
+        resource: Resource = getattr(context.resources, RESOURCE_KEY)
         yield from _run(context, resource, org, spec, keys)
 
     return _export
@@ -172,7 +201,7 @@ def _dataset_asset(
 
 def _run(
     context: dg.AssetExecutionContext,
-    resource: GcexportResource,
+    resource: Resource,
     org: str,
     spec: DatasetSpec,
     keys: dict[dg.AssetKey, str],
@@ -279,7 +308,7 @@ def _checks(
         )
 
 
-def to_dagster_error(exc: BaseException, resource: GcexportResource) -> BaseException:
+def to_dagster_error(exc: BaseException, resource: Resource) -> BaseException:
     """gcexport's typed error as Dagster's: no retry for bad input, a retry for retryable ones."""
     if not isinstance(exc, GcExportError):
         return exc  # a bug: Dagster reports it as it is
@@ -317,10 +346,10 @@ def gcexport_pending_sensor(
         asset_selection=[k for ks in keys.values() for k in ks],
         required_resource_keys={RESOURCE_KEY},
     )
-    def _sensor(context: dg.SensorEvaluationContext) -> Iterator[dg.RunRequest]:
-        resource: GcexportResource = getattr(context.resources, RESOURCE_KEY)
+    # Dagster hands the required resource over as the argument of that name
+    def _sensor(context, gcexport):  # type: ignore[no-untyped-def]
         for org in orgs:
-            yield from _pending_requests(resource.exporter(org), keys[org], partitions)
+            yield from _pending_requests(gcexport.exporter(org), keys[org], partitions)
 
     return _sensor
 
@@ -363,15 +392,16 @@ def build_definitions(
     config_paths: Mapping[str, str] | None = None,
     datasets: Sequence[str] | None = None,
     max_days_per_run: int | None = 31,
+    retry_policy: dg.RetryPolicy | None = None,
     sensor_interval_seconds: int = 3600,
 ) -> dg.Definitions:
     """Assets, checks, resource and pending sensor for `orgs`; builds with no network."""
-    resource = GcexportResource(
-        config_path=str(config_path) if config_path is not None else None,
-        config_paths=dict(config_paths or {}),
+    path = str(config_path) if config_path is not None else None
+    resource: Resource = (
+        GcexportResource(config_path=path, config_paths=dict(config_paths or {}))
+        if settings is None
+        else InProcessGcexport(settings, config_path=path, config_paths=dict(config_paths or {}))
     )
-    if settings is not None:
-        resource.with_settings(settings)
     assets = [
         a
         for org in orgs
@@ -382,6 +412,7 @@ def build_definitions(
             start_date=start_date,
             datasets=datasets,
             max_days_per_run=max_days_per_run,
+            retry_policy=retry_policy,
         )
     ]
     sensor = gcexport_pending_sensor(
