@@ -10,6 +10,9 @@ typed errors (never print, never exit)::
     print(summary.status, summary.tables["conversations"]["api_rows"])
     gcexport.report(settings, out=Path("report.html"))
 
+Engines (Dagster, Airflow, scripts) call `gcexport.Exporter` per org and date range: typed
+results per committed partition, typed errors, `gcexport.retryable(exc)` (docs/DAGSTER.md).
+
 Importing the package is cheap: the names below load their modules on first use.
 """
 
@@ -29,6 +32,14 @@ if _typing.TYPE_CHECKING:
     from gcexport.clock import Clock, FakeClock, SystemClock
     from gcexport.config import Settings
     from gcexport.datasets.settings import load_settings
+    from gcexport.engine import (
+        DatasetSpec,
+        Exporter,
+        ExportResult,
+        OrgPartition,
+        Partition,
+        retryable,
+    )
     from gcexport.errors import (
         AbortError,
         ConfigError,
@@ -47,10 +58,15 @@ _EXPORTS = {
     "Clock": "gcexport.clock",
     "CommittedPartition": "gcexport.run",
     "ConfigError": "gcexport.errors",
+    "DatasetSpec": "gcexport.engine",
+    "ExportResult": "gcexport.engine",
+    "Exporter": "gcexport.engine",
     "FakeClock": "gcexport.clock",
     "GcExportError": "gcexport.errors",
     "InputError": "gcexport.errors",
+    "OrgPartition": "gcexport.engine",
     "ParityError": "gcexport.errors",
+    "Partition": "gcexport.engine",
     "ReportResult": "gcexport.kpi_report",
     "RunSummary": "gcexport.run",
     "Settings": "gcexport.config",
@@ -59,6 +75,7 @@ _EXPORTS = {
     "export": "gcexport.library",
     "load_settings": "gcexport.datasets.settings",
     "report": "gcexport.library",
+    "retryable": "gcexport.engine",
 }
 
 __all__ = [
@@ -66,10 +83,15 @@ __all__ = [
     "Clock",
     "CommittedPartition",
     "ConfigError",
+    "DatasetSpec",
+    "ExportResult",
+    "Exporter",
     "FakeClock",
     "GcExportError",
     "InputError",
+    "OrgPartition",
     "ParityError",
+    "Partition",
     "ReportResult",
     "RunSummary",
     "Settings",
@@ -79,6 +101,7 @@ __all__ = [
     "export",
     "load_settings",
     "report",
+    "retryable",
 ]
 
 
