@@ -50,7 +50,7 @@ def test_a_worked_day() -> None:
 def test_daily_kpis_from_details_equal_those_from_daily_aggregates(
     schedule: Schedule,
 ) -> None:
-    before, _, _, now, _ = schedule
+    before, _, _, now, _, _ = schedule
     line = _timeline(schedule)
     entries = [(USER, PRESENCE_KIND, r) for r in line.presence] + [
         (USER, ROUTING_KIND, r) for r in line.routing

@@ -9,7 +9,7 @@ import pytest
 
 from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator, EmulatorConfig
-from gcexport.emulator.agents import ORIGIN_MS, SYSTEM_PRESENCE_IDS, Status, merge
+from gcexport.emulator.agents import ORIGIN_MS, SYSTEM_PRESENCE_IDS, Status, merge, subtract
 from gcexport.emulator.wire import DAY_MS, iso_to_ms, to_ms
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
@@ -23,8 +23,11 @@ def emu() -> Emulator:
     )
 
 
-def _work(emu: Emulator, start: int, end: int) -> dict[str, list[tuple[int, int]]]:
-    """Agent session spans (first segment start → last segment end) from the served conversations."""
+def _work(
+    emu: Emulator, start: int, end: int, *, placed: bool | None = None
+) -> dict[str, list[tuple[int, int]]]:
+    """Agent session spans (first segment start → last segment end) from the served conversations:
+    all, or only the calls the agents placed (`placed`, opening with `dialing`), or only ACD ones."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for conv in emu.truth.conversations(
         datetime.fromtimestamp((start - 2 * DAY_MS) / 1000, timezone.utc),
@@ -34,6 +37,8 @@ def _work(emu: Emulator, start: int, end: int) -> dict[str, list[tuple[int, int]
             if part["purpose"] == "agent":
                 for s in part["sessions"]:
                     segs = s["segments"]
+                    if placed is not None and (segs[0]["segmentType"] == "dialing") != placed:
+                        continue
                     spans.setdefault(part["userId"], []).append(
                         (iso_to_ms(segs[0]["segmentStart"]), iso_to_ms(segs[-1]["segmentEnd"]))
                     )
@@ -65,13 +70,20 @@ def test_timelines_are_continuous_and_routing_only_on_queue(emu: Emulator) -> No
 
 
 def test_interacting_is_exactly_the_agents_conversation_work(emu: Emulator) -> None:
+    """INTERACTING ∪ COMMUNICATING is all their work; COMMUNICATING only calls they placed."""
     now, lo, hi = emu.backend.now_ms(), D, D + DAY_MS
-    work = _work(emu, lo, hi)
+    work, placed = _work(emu, lo, hi), _work(emu, lo, hi, placed=True)
+    acd = _work(emu, lo, hi, placed=False)
+    assert sum(len(spans) for spans in placed.values()) > 50
     checked = 0
     for user in emu.agents.user_ids():
         line = emu.agents.timeline(user, lo, hi, now)
-        interacting = [(r.start, r.end or now) for r in line.routing if r.value == "INTERACTING"]
-        assert _clip(interacting, lo, hi) == _clip(work.get(user, []), lo, hi)
+        busy = [(r.start, r.end or now) for r in line.routing
+                if r.value in ("INTERACTING", "COMMUNICATING")]  # fmt: skip
+        assert _clip(busy, lo, hi) == _clip(work.get(user, []), lo, hi)
+        calls = [(r.start, r.end or now) for r in line.routing if r.value == "COMMUNICATING"]
+        expected = subtract(merge(placed.get(user, [])), merge(acd.get(user, [])))
+        assert _clip(calls, lo, hi) == _clip(expected, lo, hi)
         checked += bool(work.get(user))
     assert checked > 50
 

@@ -6,7 +6,8 @@ status is OFF_QUEUE except while presence is ON_QUEUE (entered and left with a 0
 inside ON_QUEUE it is INTERACTING exactly while the agent works one of its conversations (alert or
 dial through wrap-up, the union when they overlap), NOT_RESPONDING from an alert that timed out (its
 session carries `tNotResponding`, see missed.py) until the agent returns a few seconds later or the
-next conversation reaches them, and IDLE otherwise.
+next conversation reaches them, COMMUNICATING while an outbound call the agent placed (a non-ACD
+interaction: its session opens with `dialing`) is not overlapped by ACD work, and IDLE otherwise.
 
 How a timeline is built, all from (seed, user, UTC day), so any range gives the same records:
 - an agent's *work* is the span of each of its agent sessions, read from the generated days;
@@ -55,6 +56,7 @@ _CACHED_DAYS = 96
 RETURN_MS = (3_000, 90_000)
 
 Span = tuple[int, int]
+DayWork = tuple[dict[str, list[Span]], dict[str, list[int]], dict[str, list[Span]]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,37 @@ def day_work(records: list[bytes]) -> dict[str, list[Span]]:
     return {user: sorted(spans) for user, spans in work.items()}
 
 
+def day_direct(records: list[bytes]) -> dict[str, list[Span]]:
+    """user id → the spans of the non-ACD calls it placed (agent sessions opening with `dialing`)."""
+    found: dict[str, list[Span]] = defaultdict(list)
+    for raw in records:
+        for part in loads(raw)["participants"]:
+            for session in part["sessions"] if part["purpose"] == "agent" else []:
+                segments = session["segments"]
+                if segments[0]["segmentType"] == "dialing":
+                    span = (
+                        iso_to_ms(segments[0]["segmentStart"]),
+                        iso_to_ms(segments[-1]["segmentEnd"]),
+                    )
+                    found[part["userId"]].append(span)
+    return {user: sorted(spans) for user, spans in found.items()}
+
+
+def subtract(spans: list[Span], minus: list[Span]) -> list[Span]:
+    """The parts of merged `spans` outside merged `minus`."""
+    out: list[Span] = []
+    for start, end in spans:
+        for m_start, m_end in minus:
+            if m_end <= start or m_start >= end:
+                continue
+            if m_start > start:
+                out.append((start, m_start))
+            start = max(start, m_end)
+        if start < end:
+            out.append((start, end))
+    return out
+
+
 def day_timeouts(records: list[bytes]) -> dict[str, list[int]]:
     """user id → the instants its alerts timed out (agent sessions carrying `tNotResponding`), sorted."""
     found: dict[str, list[int]] = defaultdict(list)
@@ -118,9 +151,7 @@ class AgentTime:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.seed = backend.config.seed
-        self._work: OrderedDict[int, tuple[dict[str, list[Span]], dict[str, list[int]]]] = (
-            OrderedDict()
-        )
+        self._work: OrderedDict[int, DayWork] = OrderedDict()
         self._lock = threading.Lock()
         self._blocks: dict[tuple[str, int], list[Span]] = {}
 
@@ -141,13 +172,17 @@ class AgentTime:
         """Instants the alerts of conversations starting on `day` timed out, per agent."""
         return self._day(day)[1]
 
-    def _day(self, day: int) -> tuple[dict[str, list[Span]], dict[str, list[int]]]:
+    def direct(self, day: int) -> dict[str, list[Span]]:
+        """Non-ACD calls agents placed in conversations starting on `day`, per agent."""
+        return self._day(day)[2]
+
+    def _day(self, day: int) -> DayWork:
         with self._lock:
             if day in self._work:
                 self._work.move_to_end(day)
                 return self._work[day]
         records = self.backend.dataset.day(day).records if day >= floor_day(ORIGIN_MS) else []
-        found = (day_work(records), day_timeouts(records))
+        found = (day_work(records), day_timeouts(records), day_direct(records))
         with self._lock:
             self._work[day] = found
             while len(self._work) > _CACHED_DAYS:
@@ -232,8 +267,20 @@ class AgentTime:
         before, spans = self.logged_in(user, start, end, now)
         work = self.work_union(user, spans[0][0], spans[-1][1]) if spans else []
         missed = self.timeouts_around(user, spans[0][0], spans[-1][1]) if spans else []
+        direct = self.direct_only(user, spans[0][0], spans[-1][1]) if spans else []
         return build_timeline(self.seed, user, before=before, spans=spans, work=work,
-                              start=start, end=end, now=now, timeouts=missed)  # fmt: skip
+                              start=start, end=end, now=now, timeouts=missed, direct=direct)  # fmt: skip
+
+    def direct_only(self, user: str, start: int, end: int) -> list[Span]:
+        """The user's non-ACD calls around [start, end), less any ACD work overlapping them."""
+        first, last = floor_day(start) - 2 * DAY_MS, floor_day(end - 1) + DAY_MS
+        days = range(first, last + 1, DAY_MS)
+        direct = merge([w for d in days for w in self.direct(d).get(user, [])])
+        if not direct:
+            return []
+        calls = {w for d in days for w in self.direct(d).get(user, [])}
+        acd = merge([w for d in days for w in self.work(d).get(user, []) if w not in calls])
+        return subtract(direct, acd)
 
 
 def build_timeline(
@@ -247,13 +294,15 @@ def build_timeline(
     end: int,
     now: int,
     timeouts: Sequence[int] = (),
+    direct: list[Span] | None = None,
 ) -> Timeline:
     """The records overlapping [start, end) at `now` of a user OFFLINE since `before`, logged in
     during `spans` (sorted, disjoint), working `work` (merged, each inside a span, a few minutes
-    clear of its edges) and whose alerts timed out at `timeouts` (each the end of a work span): the
-    pure core of `AgentTime.timeline`, open to property tests."""
+    clear of its edges), whose alerts timed out at `timeouts` (each the end of a work span) and of
+    whose work `direct` (merged, inside `work`) is non-ACD only: the pure core of
+    `AgentTime.timeline`, open to property tests."""
     presence = _presence(seed, user, before, spans, work)
-    routing = _routing(seed, user, presence, work, timeouts)
+    routing = _routing(seed, user, presence, work, timeouts, direct or [])
     never = now + 366 * DAY_MS  # sentinels: whatever follows the last record lies after now
     return Timeline(
         user,
@@ -323,6 +372,7 @@ def _routing(
     presence: list[tuple[int, str]],
     work: list[Span],
     timeouts: Sequence[int] = (),
+    direct: list[Span] | None = None,
 ) -> list[tuple[int, str]]:
     logout = presence[0][0]  # the end of an earlier ON_QUEUE period, or the org's creation
     lagged = logout if logout == ORIGIN_MS else logout + _lag(seed, user, logout)
@@ -334,8 +384,11 @@ def _routing(
         changes.append((begin, "IDLE"))
         inside = [w for w in work if begin <= w[0] and w[1] <= until]
         missed = not_responding(seed, user, timeouts, inside, (begin, until))
+        calls = [c for c in direct or [] if begin <= c[0] and c[1] <= until]
         pieces = sorted(
-            [(*w, "INTERACTING") for w in inside] + [(*m, "NOT_RESPONDING") for m in missed]
+            [(*w, "INTERACTING") for w in subtract(inside, calls)]
+            + [(*c, "COMMUNICATING") for c in calls]
+            + [(*m, "NOT_RESPONDING") for m in missed]
         )
         for index, (p_start, p_end, value) in enumerate(pieces):
             changes.append((p_start, value))
