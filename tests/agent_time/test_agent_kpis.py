@@ -6,7 +6,6 @@ from datetime import date, datetime, timezone
 
 from hypothesis import HealthCheck, given, settings
 
-from gcexport.emulator.agents import Span
 from gcexport.emulator.facts import buckets, parse_zone
 from gcexport.emulator.useraggregates import USER_METRICS, UserAggregateQuery, bucket_sums, render
 from gcexport.emulator.userstatus import PRESENCE_KIND, ROUTING_KIND, user_details
@@ -14,7 +13,7 @@ from gcexport.emulator.wire import DAY_MS, from_ms
 from gcexport.models import Interval
 from gcexport.transform.agent_kpis import agent_daily_status, agent_interval_status
 from gcexport.transform.user_status import aggregate_table, status_tables
-from tests.agent_time.test_identities import BASE, USER, _timeline, schedules
+from tests.agent_time.test_identities import BASE, USER, Schedule, _timeline, schedules
 
 UTC = timezone.utc
 
@@ -49,9 +48,9 @@ def test_a_worked_day() -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedules())
 def test_daily_kpis_from_details_equal_those_from_daily_aggregates(
-    schedule: tuple[int, list[Span], list[Span], int],
+    schedule: Schedule,
 ) -> None:
-    before, _, _, now = schedule
+    before, _, _, now, _, _ = schedule
     line = _timeline(schedule)
     entries = [(USER, PRESENCE_KIND, r) for r in line.presence] + [
         (USER, ROUTING_KIND, r) for r in line.routing

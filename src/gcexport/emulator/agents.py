@@ -4,7 +4,10 @@ DATASETS.md §1.7: two continuous timelines per user. Presence covers every inst
 was created (OFFLINE until a first login, then shifts, breaks and weeks-long OFFLINE); routing
 status is OFF_QUEUE except while presence is ON_QUEUE (entered and left with a 0.1–3 s lag), and
 inside ON_QUEUE it is INTERACTING exactly while the agent works one of its conversations (alert or
-dial through wrap-up, the union when they overlap) and IDLE otherwise.
+dial through wrap-up, the union when they overlap), NOT_RESPONDING from an alert that timed out (its
+session carries `tNotResponding`, see missed.py) until the agent returns a few seconds later or the
+next conversation reaches them, COMMUNICATING while an outbound call the agent placed (a non-ACD
+interaction: its session opens with `dialing`) is not overlapped by ACD work, and IDLE otherwise.
 
 How a timeline is built, all from (seed, user, UTC day), so any range gives the same records:
 - an agent's *work* is the span of each of its agent sessions, read from the generated days;
@@ -22,6 +25,7 @@ import itertools
 import random
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -48,8 +52,11 @@ BREAK_GAP_MS = 25 * MINUTE  # an idle gap at least this long may hold a break
 _SHIFT_STARTS_H = (6, 7, 7, 8, 8, 9, 10, 12, 14)
 _OFF_DAYS = ((5, 6), (5, 6), (5, 6), (6, 0), (0, 1), (2, 3))  # weekday numbers, Monday = 0
 _CACHED_DAYS = 96
+# NOT_RESPONDING lasts until the agent returns [INFERRED]; shorter than the 2 min before a break
+RETURN_MS = (3_000, 90_000)
 
 Span = tuple[int, int]
+DayWork = tuple[dict[str, list[Span]], dict[str, list[int]], dict[str, list[Span]]]
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,48 @@ def day_work(records: list[bytes]) -> dict[str, list[Span]]:
     return {user: sorted(spans) for user, spans in work.items()}
 
 
+def day_direct(records: list[bytes]) -> dict[str, list[Span]]:
+    """user id → the spans of the non-ACD calls it placed (agent sessions opening with `dialing`)."""
+    found: dict[str, list[Span]] = defaultdict(list)
+    for raw in records:
+        for part in loads(raw)["participants"]:
+            for session in part["sessions"] if part["purpose"] == "agent" else []:
+                segments = session["segments"]
+                if segments[0]["segmentType"] == "dialing":
+                    span = (
+                        iso_to_ms(segments[0]["segmentStart"]),
+                        iso_to_ms(segments[-1]["segmentEnd"]),
+                    )
+                    found[part["userId"]].append(span)
+    return {user: sorted(spans) for user, spans in found.items()}
+
+
+def subtract(spans: list[Span], minus: list[Span]) -> list[Span]:
+    """The parts of merged `spans` outside merged `minus`."""
+    out: list[Span] = []
+    for start, end in spans:
+        for m_start, m_end in minus:
+            if m_end <= start or m_start >= end:
+                continue
+            if m_start > start:
+                out.append((start, m_start))
+            start = max(start, m_end)
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def day_timeouts(records: list[bytes]) -> dict[str, list[int]]:
+    """user id → the instants its alerts timed out (agent sessions carrying `tNotResponding`), sorted."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for raw in records:
+        for part in loads(raw)["participants"]:
+            for session in part["sessions"] if part["purpose"] == "agent" else []:
+                if any(m["name"] == "tNotResponding" for m in session["metrics"]):
+                    found[part["userId"]].append(iso_to_ms(session["segments"][-1]["segmentEnd"]))
+    return {user: sorted(times) for user, times in found.items()}
+
+
 def merge(spans: list[Span], gap: int = 0) -> list[Span]:
     """Sorted spans with any two closer than `gap` (or touching) joined."""
     merged: list[Span] = []
@@ -102,7 +151,7 @@ class AgentTime:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.seed = backend.config.seed
-        self._work: OrderedDict[int, dict[str, list[Span]]] = OrderedDict()
+        self._work: OrderedDict[int, DayWork] = OrderedDict()
         self._lock = threading.Lock()
         self._blocks: dict[tuple[str, int], list[Span]] = {}
 
@@ -117,13 +166,23 @@ class AgentTime:
 
     def work(self, day: int) -> dict[str, list[Span]]:
         """Agent work of the conversations that start on `day` (may run past midnight)."""
+        return self._day(day)[0]
+
+    def timeouts(self, day: int) -> dict[str, list[int]]:
+        """Instants the alerts of conversations starting on `day` timed out, per agent."""
+        return self._day(day)[1]
+
+    def direct(self, day: int) -> dict[str, list[Span]]:
+        """Non-ACD calls agents placed in conversations starting on `day`, per agent."""
+        return self._day(day)[2]
+
+    def _day(self, day: int) -> DayWork:
         with self._lock:
             if day in self._work:
                 self._work.move_to_end(day)
                 return self._work[day]
-        found = (
-            day_work(self.backend.dataset.day(day).records) if day >= floor_day(ORIGIN_MS) else {}
-        )
+        records = self.backend.dataset.day(day).records if day >= floor_day(ORIGIN_MS) else []
+        found = (day_work(records), day_timeouts(records), day_direct(records))
         with self._lock:
             self._work[day] = found
             while len(self._work) > _CACHED_DAYS:
@@ -196,13 +255,32 @@ class AgentTime:
         spans = [w for d in range(first, last + 1, DAY_MS) for w in self.work(d).get(user, [])]
         return merge(spans)
 
+    def timeouts_around(self, user: str, start: int, end: int) -> list[int]:
+        """The user's alert timeouts in conversations starting on days around [start, end)."""
+        first, last = floor_day(start) - 2 * DAY_MS, floor_day(end - 1) + DAY_MS
+        return sorted(
+            t for d in range(first, last + 1, DAY_MS) for t in self.timeouts(d).get(user, [])
+        )
+
     def timeline(self, user: str, start: int, end: int, now: int) -> Timeline:
         """The user's presence and routing records overlapping [start, end), as served at `now`."""
         before, spans = self.logged_in(user, start, end, now)
         work = self.work_union(user, spans[0][0], spans[-1][1]) if spans else []
-        return build_timeline(
-            self.seed, user, before=before, spans=spans, work=work, start=start, end=end, now=now
-        )
+        missed = self.timeouts_around(user, spans[0][0], spans[-1][1]) if spans else []
+        direct = self.direct_only(user, spans[0][0], spans[-1][1]) if spans else []
+        return build_timeline(self.seed, user, before=before, spans=spans, work=work,
+                              start=start, end=end, now=now, timeouts=missed, direct=direct)  # fmt: skip
+
+    def direct_only(self, user: str, start: int, end: int) -> list[Span]:
+        """The user's non-ACD calls around [start, end), less any ACD work overlapping them."""
+        first, last = floor_day(start) - 2 * DAY_MS, floor_day(end - 1) + DAY_MS
+        days = range(first, last + 1, DAY_MS)
+        direct = merge([w for d in days for w in self.direct(d).get(user, [])])
+        if not direct:
+            return []
+        calls = {w for d in days for w in self.direct(d).get(user, [])}
+        acd = merge([w for d in days for w in self.work(d).get(user, []) if w not in calls])
+        return subtract(direct, acd)
 
 
 def build_timeline(
@@ -215,12 +293,16 @@ def build_timeline(
     start: int,
     end: int,
     now: int,
+    timeouts: Sequence[int] = (),
+    direct: list[Span] | None = None,
 ) -> Timeline:
     """The records overlapping [start, end) at `now` of a user OFFLINE since `before`, logged in
-    during `spans` (sorted, disjoint) and working `work` (merged, each inside a span, a few minutes
-    clear of its edges): the pure core of `AgentTime.timeline`, open to property tests."""
+    during `spans` (sorted, disjoint), working `work` (merged, each inside a span, a few minutes
+    clear of its edges), whose alerts timed out at `timeouts` (each the end of a work span) and of
+    whose work `direct` (merged, inside `work`) is non-ACD only: the pure core of
+    `AgentTime.timeline`, open to property tests."""
     presence = _presence(seed, user, before, spans, work)
-    routing = _routing(seed, user, presence, work)
+    routing = _routing(seed, user, presence, work, timeouts, direct or [])
     never = now + 366 * DAY_MS  # sentinels: whatever follows the last record lies after now
     return Timeline(
         user,
@@ -261,8 +343,36 @@ def _break(seed: int, user: str, start: int, end: int) -> list[tuple[int, str]]:
     return [(at, "MEAL" if meal else "BREAK"), (at + (30 if meal else 15) * MINUTE, "ON_QUEUE")]
 
 
+def return_ms(seed: int, user: str, at: int) -> int:
+    """How long after an alert timed out at `at` the agent returns from NOT_RESPONDING."""
+    return random.Random(f"return-{seed}-{user}-{at}").randint(*RETURN_MS)
+
+
+def not_responding(
+    seed: int, user: str, timeouts: Sequence[int], work: list[Span], on_queue: Span
+) -> list[Span]:
+    """NOT_RESPONDING spans: from each timeout inside `on_queue` and outside other work (merged
+    `work`) until the agent returns, the next work begins or the ON_QUEUE period ends."""
+    spans: list[Span] = []
+    begin, until = on_queue
+    for at in timeouts:
+        if not begin <= at < until or any(s < at < e for s, e in work):
+            continue
+        stop = min([at + return_ms(seed, user, at), until, *(s for s, _ in work if s >= at)])
+        if spans and spans[-1][1] > at:  # a second timeout while still not responding
+            spans[-1] = (spans[-1][0], max(spans[-1][1], stop))
+        elif stop > at:
+            spans.append((at, stop))
+    return spans
+
+
 def _routing(
-    seed: int, user: str, presence: list[tuple[int, str]], work: list[Span]
+    seed: int,
+    user: str,
+    presence: list[tuple[int, str]],
+    work: list[Span],
+    timeouts: Sequence[int] = (),
+    direct: list[Span] | None = None,
 ) -> list[tuple[int, str]]:
     logout = presence[0][0]  # the end of an earlier ON_QUEUE period, or the org's creation
     lagged = logout if logout == ORIGIN_MS else logout + _lag(seed, user, logout)
@@ -272,9 +382,18 @@ def _routing(
             continue
         begin, finish = at + _lag(seed, user, at), until + _lag(seed, user, until)
         changes.append((begin, "IDLE"))
-        for w_start, w_end in work:
-            if begin <= w_start and w_end <= until:
-                changes += [(w_start, "INTERACTING"), (w_end, "IDLE")]
+        inside = [w for w in work if begin <= w[0] and w[1] <= until]
+        missed = not_responding(seed, user, timeouts, inside, (begin, until))
+        calls = [c for c in direct or [] if begin <= c[0] and c[1] <= until]
+        pieces = sorted(
+            [(*w, "INTERACTING") for w in subtract(inside, calls)]
+            + [(*c, "COMMUNICATING") for c in calls]
+            + [(*m, "NOT_RESPONDING") for m in missed]
+        )
+        for index, (p_start, p_end, value) in enumerate(pieces):
+            changes.append((p_start, value))
+            if index + 1 == len(pieces) or pieces[index + 1][0] != p_end:
+                changes.append((p_end, "IDLE"))
         changes.append((finish, "OFF_QUEUE"))
     return changes
 

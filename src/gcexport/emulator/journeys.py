@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from gcexport.emulator.missed import add_missed_alerts
 from gcexport.emulator.org import Org, Queue
 from gcexport.emulator.wire import DAY_MS, iso, iso_to_ms, new_uuid, tagged_uuid
 
@@ -293,6 +294,7 @@ def build_conversation(rng: random.Random, org: Org, start: int) -> tuple[Json, 
         "conversationStart": start, "customerParticipation": True, "divisionIds": divisions,
         "originatingDirection": "outbound" if kind == "outbound" else "inbound", "participants": journey.participants,
     }  # fmt: skip
+    add_missed_alerts(conversation, org)  # a stream of its own: the facts above stay as they were
     attributes = {
         "Intent": rng.choice(_INTENTS),
         "ivr.Language": "en-us",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from gcexport.errors import ConfigError, DestinationError, GcExportError
 from gcexport.kpi_report import queries
+from gcexport.kpi_report.agent_time import fetch_agent_time
 from gcexport.kpi_report.checks import KpiFlag, impossible_shares
 from gcexport.kpi_report.page import ReportData, render_page
 from gcexport.kpi_report.quality import fetch_quality
@@ -100,6 +101,7 @@ def _collect(
         wrapup_names=queries.fetch_lookup(source, "wrapup_codes", tables),
         by_media=[(key[0], values) for key, values in by_media],
         kpi_flags=_flags(source, scope, headline, by_media, custom_kpis),
+        agent_time=fetch_agent_time(source, scope, tables),
     )
 
 

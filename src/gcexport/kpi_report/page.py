@@ -14,6 +14,8 @@ from datetime import datetime
 from html import escape
 
 from gcexport.kpi_report import charts, formats
+from gcexport.kpi_report.agent_time import AgentTime
+from gcexport.kpi_report.agent_time_panel import hours, render_agent_time
 from gcexport.kpi_report.checks import KpiFlag
 from gcexport.kpi_report.media import BUILT_IN_BY_MEDIA, media_table, scroll
 from gcexport.kpi_report.quality import Quality
@@ -94,6 +96,7 @@ class ReportData:
     by_media: Sequence[tuple[str, Mapping[str, float | int | None]]] = ()
     kpi_flags: Sequence[KpiFlag] = ()
     min_volume: int = 0
+    agent_time: AgentTime = field(default_factory=lambda: AgentTime(available=False))
 
 
 def render_page(data: ReportData) -> str:
@@ -104,6 +107,7 @@ def render_page(data: ReportData) -> str:
         media_table(BUILT_IN_BY_MEDIA, data.headline, data.by_media, data.custom_kpis),
         _charts(data),
         _agents(data),
+        render_agent_time(data.agent_time, data.users, data.scope.time_zone),
         render_quality(data.quality, data.kpi_flags),
     ]
     return (
@@ -230,9 +234,10 @@ def _agents(data: ReportData) -> str:
             "Hold per handled",
             "ACW per ACW",
             "Transfers",
+            *(_AGENT_TIME_HEADERS if data.agent_time.available else ()),
         )
     )
-    rows = "".join(_agent_row(a, data.users) for a in data.agents)
+    rows = "".join(_agent_row(a, data.users, data.agent_time) for a in data.agents)
     note = (
         " Agent aggregates are not split by queue: the queue filter does not apply here."
         if data.scope.queue_ids
@@ -250,11 +255,19 @@ def _agents(data: ReportData) -> str:
         "(tHandle count). Each average is a timer's sum ÷ its own count, so it is per interaction "
         "with that timer (hold per held interaction); hold per handled = tHeld sum ÷ tHandle count. "
         "Names shared by several agents carry their email. Daily buckets count when their day "
-        f"starts in the window.{escape(note)}</p></section>"
+        f"starts in the window.{escape(note)}{_AGENT_TIME_NOTE if data.agent_time.available else ''}"
+        "</p></section>"
     )
 
 
-def _agent_row(agent: AgentRow, users: Mapping[str, str]) -> str:
+_AGENT_TIME_HEADERS = ("Logged in", "Occupancy", "Utilisation")
+_AGENT_TIME_NOTE = (
+    " Logged in (any presence but OFFLINE), occupancy and utilisation: the agent's time in the "
+    "window from agent_interval_status, defined under Agent time below."
+)
+
+
+def _agent_row(agent: AgentRow, users: Mapping[str, str], agent_time: AgentTime) -> str:
     cells = [
         formats.count(agent.handled),
         formats.duration_ms(agent.aht_ms),
@@ -264,5 +277,12 @@ def _agent_row(agent: AgentRow, users: Mapping[str, str]) -> str:
         formats.duration_ms(agent.acw_ms),
         formats.count(agent.transfers),
     ]
+    if agent_time.available:
+        time = agent_time.totals.get(agent.user_id)
+        cells += (
+            [hours(time.logged_in_ms), formats.percent(time.occupancy),
+             formats.percent(time.utilisation)]
+            if time else [formats.DASH] * 3
+        )  # fmt: skip
     name = escape(users.get(agent.user_id, agent.user_id))
     return f'<tr><th scope="row">{name}</th>{"".join(f"<td>{c}</td>" for c in cells)}</tr>'

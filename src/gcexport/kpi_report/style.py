@@ -44,6 +44,8 @@ th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: rig
 th:first-child, td:first-child, tbody th { text-align: left; }
 thead th { border-bottom: 2px solid #999; white-space: normal; vertical-align: bottom; }
 .quality { border-top: 2px solid var(--line); margin-top: 24px; }
+[data-table="agents"] tbody th, table.heatmap tbody th { white-space: normal; min-width: 11em; }
+table.heatmap td, table.heatmap thead th { padding: 5px 4px; min-width: 2.9em; }
 .facts { padding-left: 20px; }
 .empty { color: var(--muted); font-style: italic; }
 code { font-size: 12px; }
