@@ -272,13 +272,14 @@ class Exporter:
 
 def catalog(settings: Settings) -> list[DatasetSpec]:
     """Every configured dataset with its tables, in the configured order; no network."""
-    from gcexport.agent_datasets import AGENT_DATASETS
+    from gcexport.datasets.user_status_aggregates import STATUS_AGGREGATES
+    from gcexport.datasets.user_status_details import STATUS_DETAILS
     from gcexport.transform.agent_lookups import AGENT_LOOKUP_SCHEMAS
     from gcexport.transform.schemas import DETAIL_SCHEMAS
 
     reports = tuple(f"report_{s.view_type.lower()}" for s in settings.reporting_exports)
     lookups = ("queues", "users", "wrapup_codes")
-    agents = any(d in AGENT_DATASETS for d in settings.export.datasets)
+    agents = any(d in (STATUS_DETAILS, STATUS_AGGREGATES) for d in settings.export.datasets)
     tables: dict[str, tuple[str, ...]] = {
         "conversation_details": tuple(DETAIL_SCHEMAS),
         "conversation_aggregates": ("conversation_aggregates", "queue_kpis"),

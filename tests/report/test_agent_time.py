@@ -5,6 +5,7 @@ section is left out of a warehouse without agent time."""
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,14 +14,14 @@ from typing import Any
 import pytest
 
 from gcexport.clock import FakeClock
-from gcexport.demo import demo_settings
+from gcexport.commands.demo import demo_settings
+from gcexport.commands.export import run_export_command
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.kpi_report import build_report
 from gcexport.kpi_report.formats import percent
 from gcexport.kpi_report.queries import user_labels
-from gcexport.pipeline import ExportRequest
-from gcexport.runner import run_export_command
-from gcexport.windows import day_floor
+from gcexport.run import ExportRequest
+from gcexport.timespan import day_floor
 from tests.conftest import TEST_NOW
 from tests.report.conftest import Demo
 
@@ -170,3 +171,48 @@ def test_agent_time_section_renders_in_chromium(
     assert facts["shaded"] == facts["filled"] > 20
     assert facts["page"] <= facts["view"]  # wide heatmaps scroll inside their box, not the page
     assert min(facts["fonts"]) >= 10
+
+
+def test_snowflake_agent_section_equals_the_duckdb_one(
+    agent_demo: Demo, agent_report: Path, fakesnow_server: dict[str, Any], tmp_path: Path
+) -> None:
+    """fakesnow's server through the real connector: the agent-time SQL is portable."""
+    import duckdb
+    import snowflake.connector
+
+    from gcexport.sinks import open_warehouse
+
+    schema = f"S_{secrets.token_hex(4).upper()}"
+    conn = snowflake.connector.connect(**fakesnow_server)
+    try:
+        conn.cursor().execute("CREATE DATABASE IF NOT EXISTS GCX")
+        conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS GCX.{schema}")
+    finally:
+        conn.close()
+    url = (
+        f"snowflake://fake@fakesnow/GCX/{schema}?warehouse=W&role=R"
+        f"&host=127.0.0.1&port={fakesnow_server['port']}&protocol=http"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SNOWFLAKE_PASSWORD", "snow")
+        warehouse = open_warehouse(url)
+        try:
+            with duckdb.connect(str(agent_demo.db_path), read_only=True) as con:
+                for table in (
+                    "conversation_aggregates",
+                    "queues",
+                    "users",
+                    "agent_interval_status",
+                ):
+                    arrow = con.sql(f'select * from "{table}"').to_arrow_table()
+                    warehouse.replace_table(table, [arrow], arrow.schema)
+        finally:
+            warehouse.close()
+        out = tmp_path / "snow.html"
+        build_report(url, start=None, end=None, queues=[], out=out, time_zone=ZONE)
+    snow, duck = _tables(out.read_text(encoding="utf-8")), _tables(agent_report.read_text("utf-8"))
+    for kpi in ("occupancy", "utilisation"):
+        assert snow[kpi].keys() == duck[kpi].keys() and len(duck[kpi]) > 50
+        for cell, value in duck[kpi].items():
+            expected = None if value is None else pytest.approx(value, rel=1e-9)
+            assert snow[kpi][cell] == expected, (kpi, cell)

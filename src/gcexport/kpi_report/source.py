@@ -79,8 +79,11 @@ def duckdb_path(url: str) -> Path:
 
 
 def table_names(source: Source) -> set[str]:
-    """Lower-cased names of the tables and views the warehouse holds."""
-    rows = source.query("select table_name from information_schema.tables")
+    """Lower-cased names of the tables and views in the connection's current schema (a Snowflake
+    database's other schemas may hold tables of the same names: another export's)."""
+    rows = source.query(
+        "select table_name from information_schema.tables where table_schema = current_schema()"
+    )
     return {str(row[0]).lower() for row in rows}
 
 
