@@ -234,17 +234,20 @@ class Exporter:
     def _batches(
         self, names: list[str], first: date, stop: date, *, skip_final: bool
     ) -> tuple[list[tuple[list[str], date, date]], tuple[Partition, ...]]:
-        """Runs of contiguous days, each with the datasets that still need one of its days;
+        """Runs of contiguous days, each with the datasets that need every one of its days;
         and the (dataset, day) partitions skipped as already final."""
         days = [first + timedelta(days=n) for n in range((stop - first).days)]
         partitioned = [n for n in names if n not in SNAPSHOT_DATASETS]
         snapshots = [n for n in names if n in SNAPSHOT_DATASETS]
         final = final_check(self.settings, self.now()) if skip_final else None
         needed = {d: [n for n in partitioned if not (final and final(n, d))] for d in days}
-        batches: list[tuple[list[str], date, date]] = []
-        for lo, hi in _runs([d for d in days if needed[d]]):
-            chosen = sorted({n for d in _span(lo, hi) for n in needed[d]}, key=names.index)
-            batches.append((chosen, lo, hi))
+        # each dataset's own runs of needed days; datasets with the same run share one export,
+        # so no (dataset, day) already final is exported again alongside another dataset's day
+        runs: dict[tuple[date, date], list[str]] = {}
+        for name in partitioned:
+            for lo, hi in _runs([d for d in days if name in needed[d]]):
+                runs.setdefault((lo, hi), []).append(name)
+        batches = [(chosen, lo, hi) for (lo, hi), chosen in sorted(runs.items())]
         exported = {(n, d) for chosen, lo, hi in batches for d in _span(lo, hi) for n in chosen}
         skipped = tuple(
             Partition(self.org, n, d) for d in days for n in partitioned if (n, d) not in exported

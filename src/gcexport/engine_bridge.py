@@ -43,8 +43,12 @@ DEFAULT_ORG = "default"
 
 
 def load_org_settings(path: Path | None, org: str | None) -> Settings:
-    """The settings of `org` (`[orgs.<org>]`), or the single-org settings when `org` is None."""
-    return load_settings(path, org=org)
+    """The settings of `org`: its `[orgs.<org>]` section when the file has orgs; a file without
+    orgs is one org's own config, and `org` is then only the name the engine gives it."""
+    settings = load_settings(path)
+    if org is not None and settings.orgs:
+        return load_settings(path, org=org)
+    return settings
 
 
 def org_of(settings: Settings) -> str | None:

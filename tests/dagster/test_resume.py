@@ -1,35 +1,33 @@
 """The issue's "a worker killed mid-day and retried in a fresh working directory resumes from the
 destination's state with no loss and no duplicate".
 
-DEPENDS ON #21's destination state backend (branch k21a: `gcexport.state.pending_days` and state
-kept beside the data). Until that lands, a fresh working directory has no state at all, so the
-test is skipped; at merge, set the backend in `write_config` below (`state = "destination"` or
-whatever k21a names it) and the skip goes away by itself.
+The state lives beside the data (`[state] backend = "destination"`); the killed worker's org lease
+is reclaimed once its TTL has passed (1 s here, on the clocks of both workers).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from gcexport import state as state_module
+from gcexport.clock import FakeClock
+from gcexport.datasets.settings import load_settings
 from gcexport.engine import Exporter
+from gcexport.state.destination import open_state_store
 from tests.conftest import clean_env
 from tests.dagster.conftest import DAYS, DETAIL_TABLES, NOON, RunningClock, serve_orgs
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(state_module, "pending_days"),
-    reason="needs the destination state backend of #21 (k21a): state that outlives the worker",
-)
 
-
-def _committed_days(out: Path) -> set[str]:
-    return {p.parent.name[5:] for p in (out / "conversations").glob("date=*/_manifest.json")}
+def _final_days(config: Path) -> set[str]:
+    """The days the destination's state records as final (what a fresh worker can skip)."""
+    settings = load_settings(config)
+    state = open_state_store(settings, clock=FakeClock(NOON)).load(now=NOON)
+    history = state.dataset("conversation_details")
+    return {str(day) for day in DAYS if history.is_final(day)}
 
 
 def test_a_worker_killed_mid_run_resumes_in_a_fresh_working_directory(
@@ -39,26 +37,33 @@ def test_a_worker_killed_mid_run_resumes_in_a_fresh_working_directory(
         acme = orgs["acme"]
         config = acme.config.read_text(encoding="utf-8")
         # the state lives with the destination, not in the (ephemeral) working directory
-        acme.config.write_text(config.replace(f'"{acme.root / "state"}"', '".gcexport"'))
+        acme.config.write_text(
+            config.replace(f'"{acme.root / "state"}"', '".gcexport"').replace(
+                "workers = 2", "workers = 1"
+            )  # one day at a time
+            + '[state]\nbackend = "destination"\nlease_ttl = "PT1S"\n'
+        )
         first, second = tmp_path / "work-1", tmp_path / "work-2"
         first.mkdir(), second.mkdir()
+        # the first worker dies abruptly (os._exit: no cleanup, like a kill) the moment its first
+        # details day has committed: mid-run, one day recorded, the others not
         code = (
-            "import datetime, gcexport; "
+            "import datetime, os, gcexport; "
             f"gcexport.Exporter.from_config({str(acme.config)!r}, org='acme')"
             f".export(datetime.date.fromisoformat({DAYS[0].isoformat()!r}), "
-            f"datetime.date.fromisoformat({NOON.date().isoformat()!r}))"
+            f"datetime.date.fromisoformat({NOON.date().isoformat()!r}), "
+            "on_commit=lambda p: p.dataset == 'conversation_details' and os._exit(9))"
         )
-        worker = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=first, env=clean_env(GCEXPORT_NOW=NOON.isoformat())
+        worker = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=first,
+            env=clean_env(GCEXPORT_NOW=NOON.isoformat()),
+            timeout=300,
+            check=False,
         )
-        out = acme.root / "out"
-        deadline = time.monotonic() + 120
-        while not _committed_days(out) and worker.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        worker.kill()  # mid-run: at least one day committed, others not
-        worker.wait(timeout=30)
-        done = _committed_days(out)
-        assert done and len(done) < len(DAYS)
+        assert worker.returncode == 9
+        done = _final_days(acme.config)
+        assert len(done) == 1
         monkeypatch.chdir(second)  # a fresh worker: nothing of the first one's directory
         result = Exporter.from_config(acme.config, org="acme", clock=clock).export(
             DAYS[0], NOON.date()

@@ -214,14 +214,19 @@ class LocalStorage:
         if not staging.is_dir():
             return
         for work in staging.iterdir():
-            old, marker = work / "old", work / "_target"
-            if old.is_dir() and marker.is_file():
-                target = self.root / marker.read_text()
-                if not target.exists():
-                    os.rename(old, target)  # the new folder never arrived: put the old one back
-                shutil.rmtree(work, ignore_errors=True)
-            elif time.time() - work.stat().st_mtime > STALE_STAGING.total_seconds():
-                shutil.rmtree(work, ignore_errors=True)
+            # another process sharing the folder may finish (and remove) `work` meanwhile
+            with contextlib.suppress(FileNotFoundError):
+                self._recover_one(work)
+
+    def _recover_one(self, work: Path) -> None:
+        old, marker = work / "old", work / "_target"
+        if old.is_dir() and marker.is_file():
+            target = self.root / marker.read_text()
+            if not target.exists():
+                os.rename(old, target)  # the new folder never arrived: put the old one back
+            shutil.rmtree(work, ignore_errors=True)
+        elif time.time() - work.stat().st_mtime > STALE_STAGING.total_seconds():
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _mkdir(path: Path) -> None:
