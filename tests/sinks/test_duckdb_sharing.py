@@ -109,3 +109,6 @@ def test_lock_holder_reads_duckdbs_message() -> None:
     )
     assert lock_holder(Exception(text)) == "PID 4242 (python3.11, user ana)"
     assert lock_holder(Exception("Catalog Error: no such table")) is None
+    # an out-of-memory error names a "block": not a lock (it once waited 60 s, then blamed one)
+    oom = "TransactionContext Error: could not allocate block of size 256.0 KiB (45.5 MiB used)"
+    assert lock_holder(Exception(oom)) is None

@@ -97,9 +97,10 @@ class DuckDBWarehouse:
                 # the other days' transforms, and a second DuckDB thread cost more CPU than it
                 # saved wall time (measured: 2 x 50,000 conversations, export CPU 19.5 / 19.0 s
                 # with two threads, 16.9 / 17.2 s with one).
-                self._conn = duckdb.connect(
-                    self.path, config={"memory_limit": MEMORY_LIMIT, "threads": 1}
-                )
+                # The limit is set once open: replaying a WAL left by an earlier connection may
+                # need more (DuckDB 1.5 failed to open a small export's file at 48 MB).
+                self._conn = duckdb.connect(self.path, config={"threads": 1})
+                self._conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 return
             except (duckdb.Error, OSError) as exc:
                 if isinstance(exc, duckdb.Error) and "Could not write" in str(exc):  # disk full
@@ -334,7 +335,7 @@ def lock_holder(exc: BaseException) -> str | None:
     """Who holds the DuckDB file, from DuckDB's lock error ("Conflicting lock is held in
     /usr/bin/python3 (PID 4242) by user ana"); None when `exc` is not a lock conflict."""
     text = str(exc)
-    if "lock" not in text.lower():
+    if not re.search(r"\block\b", text, re.IGNORECASE):  # "could not allocate block" is not one
         return None
     match = re.search(r"held in (.+?) \(PID (\d+)\)(?: by user (\S+))?", text)
     if match is None:
