@@ -75,6 +75,30 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def emulator_settings(tmp_path: Path, datasets: list[str]) -> Any:
+    """Settings for an in-process export against the emulator's transport (`Emulator.transport()`):
+    its client, made-up hosts, files and state under `tmp_path`, quick job polls."""
+    from gcexport import load_settings
+
+    return load_settings(
+        env={
+            "GENESYS_CLIENT_ID": "emulator-client",
+            "GENESYS_CLIENT_SECRET": "emulator-secret",
+            "GENESYS_API_URL": "https://api.emulator.invalid",
+            "GENESYS_LOGIN_URL": "https://login.emulator.invalid",
+        },
+        dotenv_path=None,
+        overrides={
+            "export": {
+                "out": str(tmp_path / "out"),
+                "state_dir": str(tmp_path / "state"),
+                "datasets": datasets,
+            },
+            "details": {"poll_seconds": 0.01},
+        },
+    )
+
+
 def run_cli(
     args: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> CliResult:

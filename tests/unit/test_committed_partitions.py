@@ -9,6 +9,7 @@ from pathlib import Path
 import gcexport
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.state import DatasetState, StateStore
+from tests.conftest import emulator_settings
 
 DAY = date(2026, 6, 10)
 DATASETS = ["conversation_details", "conversation_aggregates"]
@@ -29,23 +30,7 @@ def test_each_partition_of_two_days_is_reported_once_with_the_parity_counts(tmp_
         EmulatorConfig(seed=5, conversations_per_day=40, availability_lag=timedelta(hours=1)),
         clock=clock,
     )
-    settings = gcexport.load_settings(
-        env={
-            "GENESYS_CLIENT_ID": "emulator-client",
-            "GENESYS_CLIENT_SECRET": "emulator-secret",
-            "GENESYS_API_URL": "https://api.emulator.invalid",
-            "GENESYS_LOGIN_URL": "https://login.emulator.invalid",
-        },
-        dotenv_path=None,
-        overrides={
-            "export": {
-                "out": str(tmp_path / "out"),
-                "state_dir": str(tmp_path / "state"),
-                "datasets": DATASETS,
-            },
-            "details": {"poll_seconds": 0.01},
-        },
-    )
+    settings = emulator_settings(tmp_path, DATASETS)
     events: list[gcexport.CommittedPartition] = []
     recorded_first: list[bool] = []
 

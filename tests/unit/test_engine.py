@@ -26,7 +26,7 @@ from gcexport.errors import (
     SinkError,
     UnreachableError,
 )
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, emulator_settings
 from tests.pipeline.test_export_e2e import _day, _expected
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,23 +39,7 @@ def _exporter(tmp_path: Path, clock: gcexport.FakeClock) -> tuple[gcexport.Expor
         EmulatorConfig(seed=4, conversations_per_day=40, availability_lag=timedelta(hours=1)),
         clock=clock,
     )
-    settings = gcexport.load_settings(
-        env={
-            "GENESYS_CLIENT_ID": "emulator-client",
-            "GENESYS_CLIENT_SECRET": "emulator-secret",
-            "GENESYS_API_URL": "https://api.emulator.invalid",
-            "GENESYS_LOGIN_URL": "https://login.emulator.invalid",
-        },
-        dotenv_path=None,
-        overrides={
-            "export": {
-                "out": str(tmp_path / "out"),
-                "state_dir": str(tmp_path / "state"),
-                "datasets": ["conversation_details", "conversation_aggregates"],
-            },
-            "details": {"poll_seconds": 0.01},
-        },
-    )
+    settings = emulator_settings(tmp_path, ["conversation_details", "conversation_aggregates"])
     exporter = gcexport.Exporter(settings, org="acme", transport=emulator.transport(), clock=clock)
     return exporter, emulator
 

@@ -12,6 +12,7 @@ import pytest
 
 import gcexport
 from gcexport.emulator import Emulator, EmulatorConfig
+from tests.conftest import emulator_settings
 
 DAY = date(2026, 6, 10)
 
@@ -46,23 +47,7 @@ def test_export_and_report_run_without_the_command_line(tmp_path: Path) -> None:
         EmulatorConfig(seed=3, conversations_per_day=60, availability_lag=timedelta(hours=1)),
         clock=clock,
     )
-    settings = gcexport.load_settings(
-        env={
-            "GENESYS_CLIENT_ID": "emulator-client",
-            "GENESYS_CLIENT_SECRET": "emulator-secret",
-            "GENESYS_API_URL": "https://api.emulator.invalid",
-            "GENESYS_LOGIN_URL": "https://login.emulator.invalid",
-        },
-        dotenv_path=None,
-        overrides={
-            "export": {
-                "out": str(tmp_path / "out"),
-                "state_dir": str(tmp_path / "state"),
-                "datasets": ["conversation_details", "conversation_aggregates"],
-            },
-            "details": {"poll_seconds": 0.01},
-        },
-    )
+    settings = emulator_settings(tmp_path, ["conversation_details", "conversation_aggregates"])
     summary = gcexport.export(
         settings,
         start=DAY,
