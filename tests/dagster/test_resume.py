@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -64,6 +65,9 @@ def test_a_worker_killed_mid_run_resumes_in_a_fresh_working_directory(
         assert worker.returncode == 9
         done = _final_days(acme.config)
         assert len(done) == 1
+        # the dead worker's lease lasts 1 s past its last save on its clock, which started after
+        # this one: 1.5 s later on this clock it has expired, and the fresh worker may take it
+        time.sleep(1.5)
         monkeypatch.chdir(second)  # a fresh worker: nothing of the first one's directory
         result = Exporter.from_config(acme.config, org="acme", clock=clock).export(
             DAYS[0], NOON.date()
