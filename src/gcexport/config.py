@@ -54,7 +54,7 @@ from gcexport.inputs import (
 from gcexport.orgs import OrgSettings, apply_org, parse_orgs
 from gcexport.redact import register
 from gcexport.regions import resolve_region
-from gcexport.timespan import parse_timestamp
+from gcexport.timespan import duration_parts, parse_timestamp
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -408,26 +408,19 @@ def _check_datasets(value: list[str] | None, info: ValidationInfo) -> list[str]:
     return value
 
 
-_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$|^(?P<n>\d+)(?P<u>[smhd])$"
-)
-
-
 def parse_duration(text: str) -> timedelta:
-    """Parse `P1D`, `PT6H`, `PT30M` or the short forms `90s`, `15m`, `6h`, `2d`."""
-    match = _DURATION.match(text.strip()) if text else None
-    if not match or text.strip() in ("P", "PT"):
-        raise ConfigError(f"{text!r} is not a duration; use ISO-8601 like PT6H or P1D, or 6h / 2d.")
-    if match["n"]:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match["u"]]
-        return timedelta(**{unit: int(match["n"])})
-    parts = {k: int(v) for k, v in match.groupdict().items() if v and k in "dhms"}
-    return timedelta(
-        days=parts.get("d", 0),
-        hours=parts.get("h", 0),
-        minutes=parts.get("m", 0),
-        seconds=parts.get("s", 0),
-    )
+    """An exact span: `P1D`, `PT6H`, `PT30M`, `P1W` or the short forms `90s`, `15m`, `6h`, `2d`."""
+    try:
+        months, span = duration_parts((text or "").strip())
+    except ValueError:
+        raise ConfigError(
+            f"{text!r} is not a duration; use ISO-8601 like PT6H or P1D, or 6h / 2d."
+        ) from None
+    if months:
+        raise ConfigError(
+            f"{text!r} is a calendar duration (months and years vary in length); use days like P30D."
+        )
+    return span
 
 
 def parse_instant(text: str, *, name: str = "date") -> datetime:

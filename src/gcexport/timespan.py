@@ -8,8 +8,14 @@ an `Interval` (`Window` is the same type, the name the run uses for a day it exp
 Partitions are UTC days, and a re-run replaces a partition, so the unit of work is a whole day:
 a window that cuts a day in two is widened to the day (never narrowed — that would drop rows).
 
+Durations have one grammar too, `duration_parts`: ISO-8601 (`P1D`, `PT6H`, `P1W`, `P1M`) and, where
+a person types them, the short forms `90s`, `15m`, `6h`, `2d`. Config (`config.parse_duration`) wants
+exact spans; the API's granularities (`models.parse_duration`) also accept calendar ones.
+
 Example::
 
+    >>> duration_parts("P1DT6H"), duration_parts("P1Y2M")
+    ((0, datetime.timedelta(days=1, seconds=21600)), (14, datetime.timedelta(0)))
     >>> parse_timestamp("2026-03-01T10:00:00.5Z")
     datetime.datetime(2026, 3, 1, 10, 0, 0, 500000, tzinfo=datetime.timezone.utc)
     >>> parse_timestamp("2026-03-01 10:00")  # no zone: naive, the caller decides
@@ -35,6 +41,7 @@ __all__ = [
     "Interval",
     "Window",
     "day_floor",
+    "duration_parts",
     "format_instant",
     "incremental_days",
     "parse_instant",
@@ -67,6 +74,37 @@ def parse_timestamp(text: str) -> datetime:
         int(hour or 0), int(minute or 0), int(second or 0), micros,
         tzinfo=_zone(offset),
     )  # fmt: skip
+
+
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+)S)?)?$"
+)
+_SHORT_DURATION = re.compile(r"^(?P<n>\d+)(?P<u>[smhd])$")
+_SHORT_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration_parts(text: str, *, short: bool = True) -> tuple[int, timedelta]:
+    """A duration as (calendar months, exact span): ISO-8601 or, when `short`, `90s`/`15m`/`6h`/`2d`.
+
+    Raises ValueError when `text` is neither; callers turn it into their own one-sentence error.
+    """
+    value = text
+    if short and (brief := _SHORT_DURATION.match(value)):
+        return 0, timedelta(**{_SHORT_UNITS[brief["u"]]: int(brief["n"])})
+    match = _ISO_DURATION.match(value)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+    months = parts.get("y", 0) * 12 + parts.get("mo", 0)
+    span = timedelta(
+        weeks=parts.get("w", 0),
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("mi", 0),
+        seconds=parts.get("s", 0),
+    )
+    return months, span
 
 
 def _zone(offset: str | None) -> timezone | None:

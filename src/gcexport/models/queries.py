@@ -11,7 +11,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,7 +25,7 @@ from pydantic import (
 from gcexport.errors import QueryValidationError
 from gcexport.models import names
 from gcexport.models.filters import ApiModel, Filter, NameRules, check_filters
-from gcexport.timespan import Interval
+from gcexport.timespan import Interval, duration_parts
 
 __all__ = [
     "MAX_DETAILS_DAYS_FILTERED",
@@ -57,32 +56,21 @@ SEGMENT_RULES = NameRules(
 )
 AGGREGATE_RULES = NameRules(family="aggregate filter", dimensions=names.AGGREGATE_FILTER_DIMENSIONS)
 
-_DURATION = re.compile(
-    r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+)S)?)?$"
-)
-
 
 def parse_duration(text: str) -> timedelta | None:
     """Parse an ISO-8601 duration (``PT30M``, ``P1D``); None for calendar ones (``P1M``, ``P1Y``).
 
-    Raises `QueryValidationError` when `text` is not ISO-8601 duration syntax.
+    Raises `QueryValidationError` when `text` is not ISO-8601 duration syntax (one grammar with
+    config's: `timespan.duration_parts`, without the short forms the API does not know).
     """
-    match = _DURATION.match(text)
-    if match is None or text.endswith("T"):
+    try:
+        months, span = duration_parts(text, short=False)
+    except ValueError:
         raise QueryValidationError(
             f"granularity/period {text!r} is not an ISO-8601 duration such as PT30M, PT1H or P1D"
-        )
-    parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-    if parts.get("y") or parts.get("mo"):
+        ) from None
+    if months:
         return None
-    span = timedelta(
-        weeks=parts.get("w", 0),
-        days=parts.get("d", 0),
-        hours=parts.get("h", 0),
-        minutes=parts.get("mi", 0),
-        seconds=parts.get("s", 0),
-    )
     if span <= timedelta(0):
         raise QueryValidationError(f"granularity/period {text!r} must be longer than zero")
     return span
