@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -25,8 +25,10 @@ from gcexport.audit import AuditLog
 from gcexport.client import GenesysClient, Page
 from gcexport.config import Settings
 from gcexport.loading import LoadContext, PartitionOutcome
+from gcexport.sinks import FileRecord
 from gcexport.state import StateStore
 from gcexport.timespan import Window
+from gcexport.transform import DriftField
 
 __all__ = ["Dataset", "DayResult", "ExportContext", "RunStep", "WindowPlanner"]
 
@@ -40,9 +42,9 @@ class DayResult:
     outcomes: list[PartitionOutcome]
     provisional: bool = False
     expected_conversations: int | None = None
-    drift: list[Any] = field(default_factory=list)
+    drift: list[DriftField] = field(default_factory=list)
     method: str = ""
-    raw_files: list[Any] = field(default_factory=list)
+    raw_files: list[FileRecord] = field(default_factory=list)  # export.raw_pages
     # Served by the query although meant for a job: no participant attributes (only job results
     # carry them, REFERENCE.md §16 item 3), so the day stays due until a job serves it.
     without_attributes: bool = False

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -32,7 +31,7 @@ from gcexport.loading import DayLoad
 from gcexport.models import Interval
 from gcexport.state import JobRecord
 from gcexport.timespan import Window
-from gcexport.transform import TABLE_SCHEMAS, flatten_conversation_pages
+from gcexport.transform import TABLE_SCHEMAS, DriftField, flatten_conversation_pages
 from gcexport.transform.schemas import DETAIL_SCHEMAS
 from gcexport.transform.selection import Selection, compact_id, select_conversations
 
@@ -200,7 +199,7 @@ def _details_load(
     """
     seen: set[str | int] = set()  # ids kept so far (compact_id)
     live = False
-    drift: list[Any] = []
+    drift: list[DriftField] = []
     audit_context = functools.partial(ctx.audit.context, dataset=DETAILS, window=window.key)
     with (
         # closing: a job abandoned by an error is deleted now, while the client is still open

@@ -22,6 +22,7 @@ from gcexport.run.execute import Executed
 from gcexport.run.plan import Plan
 from gcexport.run.summary import JsonObject
 from gcexport.sinks.parity import ParityReport, check_parity
+from gcexport.transform import DriftField
 
 __all__ = ["Verified", "verify"]
 
@@ -66,9 +67,11 @@ def verify(plan: Plan, executed: Executed) -> Verified:
     )
 
 
-def drift_entries(drift: Sequence[object]) -> list[JsonObject]:
+def drift_entries(drift: Sequence[DriftField]) -> list[JsonObject]:
     """Schema-drift findings as JSON objects (table, field_path, example), each once, in order."""
-    entries = {orjson.dumps(e, option=orjson.OPT_SORT_KEYS): e for e in map(_drift_entry, drift)}
+    entries = {
+        orjson.dumps(e, option=orjson.OPT_SORT_KEYS): e for e in map(dataclasses.asdict, drift)
+    }
     return [entries[k] for k in sorted(entries)]
 
 
