@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from gcexport.cli import main
+from gcexport.entry import main
 
 sys.exit(main())
