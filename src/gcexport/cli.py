@@ -167,10 +167,10 @@ def export(
     ] = False,
 ) -> None:
     """Run one export: every configured dataset, incrementally from saved state unless --start/--end."""
-    from gcexport.config import parse_instant
+    from gcexport.config import parse_date_or_instant
 
-    start_at = parse_instant(start, name="start") if start else None
-    end_at = parse_instant(end, name="end") if end else None
+    start_at = parse_date_or_instant(start, name="start") if start else None
+    end_at = parse_date_or_instant(end, name="end") if end else None
     overrides = _merge_overrides(
         parse_set_options(set_),
         _export_overrides(
@@ -281,10 +281,10 @@ def report(
     config: ConfigOpt = None,
 ) -> None:
     """Render a self-contained HTML KPI report with charts from the warehouse."""
-    from gcexport.config import parse_instant
+    from gcexport.config import parse_date_or_instant
 
-    start_at = parse_instant(start, name="start") if start else None
-    end_at = parse_instant(end, name="end") if end else None
+    start_at = parse_date_or_instant(start, name="start") if start else None
+    end_at = parse_date_or_instant(end, name="end") if end else None
     settings = _settings(config, _export_overrides(warehouse=warehouse), per_org=False)
     from gcexport.kpi_report import build_report_command
 
@@ -347,9 +347,9 @@ def state_reset(
 ) -> None:
     """Forget saved state so the next run exports those days again."""
     from gcexport.commands.state import reset_state
-    from gcexport.config import parse_instant
+    from gcexport.config import parse_date_or_instant
 
-    start = parse_instant(from_, name="from").date() if from_ else None
+    start = parse_date_or_instant(from_, name="from").date() if from_ else None
     settings = _settings(config, parse_set_options(set_), org)
     typer.echo(reset_state(settings, dataset=dataset, start=start))
 

@@ -74,8 +74,8 @@ __all__ = [
     "StateSettings",
     "find_config_file",
     "load_settings",
+    "parse_date_or_instant",
     "parse_duration",
-    "parse_instant",
     "tomllib",
 ]
 
@@ -269,7 +269,7 @@ class ExportSettings(_Section):
         text = value.strip()
         if text[:1].upper() == "P" or (text[:-1].isdigit() and text[-1:] in "smhd"):
             return now - parse_duration(text)
-        return parse_instant(text, name="first_start")
+        return parse_date_or_instant(text, name="first_start")
 
     def first_start_at(self, now: datetime) -> datetime:
         return self.first_start_at_for(self.first_start, now)
@@ -423,7 +423,7 @@ def parse_duration(text: str) -> timedelta:
     return span
 
 
-def parse_instant(text: str, *, name: str = "date") -> datetime:
+def parse_date_or_instant(text: str, *, name: str = "date") -> datetime:
     """Parse a date (midnight UTC) or an ISO-8601 timestamp (naive means UTC) into aware UTC."""
     value = text.strip()
     try:

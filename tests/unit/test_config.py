@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gcexport.config import parse_duration, parse_instant
+from gcexport.config import parse_date_or_instant, parse_duration
 from gcexport.datasets.settings import load_settings
 from gcexport.errors import ConfigError, CredentialsError
 
@@ -113,18 +113,22 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 
 def test_dates_and_durations() -> None:
-    assert parse_instant("2026-11-20") == datetime(2026, 11, 20, tzinfo=timezone.utc)
-    assert parse_instant("2026-11-20T06:00:00Z") == datetime(2026, 11, 20, 6, tzinfo=timezone.utc)
-    assert parse_instant("2026-11-20T08:00:00+02:00") == datetime(
+    assert parse_date_or_instant("2026-11-20") == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert parse_date_or_instant("2026-11-20T06:00:00Z") == datetime(
         2026, 11, 20, 6, tzinfo=timezone.utc
     )
-    assert parse_instant("2026-11-20T06:00") == datetime(2026, 11, 20, 6, tzinfo=timezone.utc)
+    assert parse_date_or_instant("2026-11-20T08:00:00+02:00") == datetime(
+        2026, 11, 20, 6, tzinfo=timezone.utc
+    )
+    assert parse_date_or_instant("2026-11-20T06:00") == datetime(
+        2026, 11, 20, 6, tzinfo=timezone.utc
+    )
     assert parse_duration("PT6H") == timedelta(hours=6)
     assert parse_duration("P1DT30M") == timedelta(days=1, minutes=30)
     assert parse_duration("2d") == timedelta(days=2)
     for bad in ("2026-13-01", "yesterday", "20261120x"):
         with pytest.raises(ConfigError, match="is not a date or timestamp"):
-            parse_instant(bad)
+            parse_date_or_instant(bad)
     for bad in ("P", "PT", "six hours", ""):
         with pytest.raises(ConfigError, match="is not a duration"):
             parse_duration(bad)
