@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gcexport.commands.progress import summary_lines
 from gcexport.emulator import Emulator, EmulatorConfig, serve
 from tests.conftest import TEST_NOW, run_cli
 from tests.pipeline.conftest import OffsetClock, Served, export
@@ -84,6 +85,7 @@ def test_a_refused_division_listing_is_said_and_never_fails_check_or_export(
     assert summary["divisions_not_visible"] is None
     assert summary["divisions_unknown"] == REFUSED.split(": ", 1)[1]
     assert summary["status"] == "success" and summary["parity_ok"] is True
+    assert REFUSED in summary_lines(summary)  # the summary under the table says it too
     text = (tmp_path / "state" / "audit.jsonl").read_text(encoding="utf-8")
     runs = [r for r in map(json.loads, text.splitlines()) if r["type"] == "run"]
     assert runs[-1]["divisions_unknown"] == summary["divisions_unknown"]
