@@ -30,12 +30,16 @@ __all__ = ["CheckResult", "run_checks"]
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One check; a warning (`warn`) is not a failure: it passes, and says what to know."""
+
     name: str
     ok: bool
     detail: str
+    warn: bool = False
 
     def line(self) -> str:
-        return f"{'PASS' if self.ok else 'FAIL'}  {self.name:<34} {self.detail}"
+        status = "WARN" if self.ok and self.warn else "PASS" if self.ok else "FAIL"
+        return f"{status}  {self.name:<34} {self.detail}"
 
 
 def _probe(name: str, action: Callable[[], str]) -> CheckResult:
@@ -118,7 +122,8 @@ def _api_checks(
         token = _probe("credentials (token)", lambda: _token(client))
         if token.ok:
             deep = _deep_checks(client, clock, deep_report) if deep_report is not None else []
-            return [token, *_permission_checks(settings, client, clock), *deep]
+            permissions = _permission_checks(settings, client, clock)
+            return [token, _divisions(client), *permissions, *deep]
         return [token, *_permission_checks(settings, None, clock)]
     finally:
         client.close()
@@ -129,6 +134,17 @@ def _token(client: Any) -> str:
         "GET", "/api/v2/routing/wrapupcodes", params={"pageSize": 1}, items_key="entities"
     )
     return "token issued and accepted"
+
+
+def _divisions(client: Any) -> CheckResult:
+    """Which divisions the client cannot see, by name: a warning, not a failure — a client scoped
+    to some divisions on purpose is a valid set-up, and the run says it again in its summary."""
+    from gcexport.api.divisions import division_visibility
+
+    seen = division_visibility(client)
+    return CheckResult(
+        "divisions", True, seen.line(), warn=bool(seen.not_visible) or seen.unknown is not None
+    )
 
 
 def _permission_checks(settings: Settings, client: Any, clock: Clock) -> list[CheckResult]:

@@ -47,8 +47,8 @@ def test_check_passes_against_the_emulator_and_fails_on_a_wrong_secret(
     )
     assert ok.code == 0, ok.stdout + ok.stderr
     lines = ok.stdout.splitlines()
-    assert sum(line.startswith("PASS") for line in lines) == 8
-    assert "8 of 8 checks passed" in lines[-1]
+    assert sum(line.startswith("PASS") for line in lines) == 9  # divisions: the client sees all 3
+    assert "9 of 9 checks passed" in lines[-1]
     bad = run_cli(["check"], cwd=tmp_path, env=served.env(GENESYS_CLIENT_SECRET="wrong-secret"))
     assert bad.code == 1
     assert any(line.startswith("FAIL  credentials") for line in bad.stdout.splitlines())

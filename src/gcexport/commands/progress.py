@@ -192,6 +192,16 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     provisional = summary.get("provisional", [])
     if provisional:
         lines.append("provisional (exported again next run): " + ", ".join(provisional))
+    if summary.get("divisions_not_visible"):
+        hidden = summary["divisions_not_visible"]
+        lines.append(
+            f"the client cannot see {len(hidden)} divisions ({', '.join(hidden)}): their"
+            " conversations, queues and users are not exported (parity covers what it sees)"
+        )
+    if summary.get("divisions_unknown"):
+        lines.append(
+            "could not tell which divisions the client cannot see: " + summary["divisions_unknown"]
+        )
     if summary.get("without_attributes"):
         lines.append(
             "read without participant attributes (due again until a details job serves them): "

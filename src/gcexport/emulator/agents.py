@@ -161,8 +161,9 @@ class AgentTime:
         return frozenset(m for q in self.backend.org.queues for m in q.member_ids)
 
     def user_ids(self) -> list[str]:
-        """Every user of the org (whatever the state) — they all have a presence timeline."""
-        return [u["id"] for u in self.backend.org.users]
+        """Every user the client sees (whatever the state) — they all have a presence timeline;
+        mode division-scoped: only the users of the client's divisions."""
+        return [u["id"] for u in self.backend.org.users if self.backend.visible(u["division"])]
 
     def work(self, day: int) -> dict[str, list[Span]]:
         """Agent work of the conversations that start on `day` (may run past midnight)."""

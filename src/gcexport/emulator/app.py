@@ -58,10 +58,36 @@ class Outcome:
 
 
 class Truth:
-    """Ground truth for tests and parity checks, read straight from the dataset."""
+    """Ground truth for tests and parity checks, read straight from the dataset: the whole org, or
+    (`truth.client`) what the API client sees — the same unless mode division-scoped hides the
+    divisions its role does not grant.
 
-    def __init__(self, backend: Backend) -> None:
+    Example::
+
+        everything = emu.truth.conversations(start, end)
+        exported = emu.truth.client.conversations(start, end)   # what an export can hold
+    """
+
+    def __init__(self, backend: Backend, *, divisions: frozenset[str] | None = None) -> None:
         self._backend = backend
+        self._divisions = divisions
+
+    @property
+    def client(self) -> Truth:
+        """The truth as the API client sees it (its permitted divisions only)."""
+        return Truth(self._backend, divisions=self._backend.divisions)
+
+    def hidden_divisions(self) -> list[str]:
+        """Names of the divisions the client cannot see, in the org's order (none by default)."""
+        allowed = self._backend.divisions
+        return [
+            d["name"]
+            for d in self._backend.org.divisions
+            if allowed is not None and d["id"] not in allowed
+        ]
+
+    def _visible(self, division: dict[str, Any] | None) -> bool:
+        return self._divisions is None or (division or {}).get("id") in self._divisions
 
     def conversations(
         self, start: datetime, end: datetime, *, ended_before: datetime | None = None
@@ -72,7 +98,9 @@ class Truth:
         """
         now = self._backend.now_ms()
         cap = to_ms(ended_before) if ended_before else None
-        refs = self._backend.dataset.iter_refs(to_ms(start), to_ms(end), now)
+        refs = self._backend.dataset.iter_refs(
+            to_ms(start), to_ms(end), now, divisions=self._divisions
+        )
         return [
             view_at(d, i, now, attributes=True)
             for d, i in refs
@@ -80,14 +108,14 @@ class Truth:
         ]
 
     def queues(self) -> list[dict[str, Any]]:
-        return [q.entity() for q in self._backend.org.queues]
+        return [q.entity() for q in self._backend.org.queues if self._visible(q.division)]
 
     def users(self) -> list[dict[str, Any]]:
         """Every user, whatever the state."""
-        return [dict(u) for u in self._backend.org.users]
+        return [dict(u) for u in self._backend.org.users if self._visible(u["division"])]
 
     def wrapup_codes(self) -> list[dict[str, Any]]:
-        return [dict(w) for w in self._backend.org.wrapups]
+        return [dict(w) for w in self._backend.org.wrapups if self._visible(w["division"])]
 
 
 class Emulator:
@@ -118,7 +146,7 @@ class Emulator:
         self._register()
 
     def _register(self) -> None:
-        lookups.add_routes(self.routes, self.backend.org)
+        lookups.add_routes(self.routes, self.backend.org, self.backend.visible)
         jobs.add_routes(self.routes, self.jobs, self.faults.job_fails)
         details.add_routes(self.routes, self.backend)
         aggregates.add_routes(self.routes, self.backend)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.dataset import Dataset
+from gcexport.emulator.divisions import permitted
 from gcexport.emulator.org import Org, build_org
 from gcexport.emulator.wire import to_ms
 
@@ -48,6 +49,16 @@ class Backend:
             weekly=config.weekly_curve, cached_days=config.cached_days,
             long_lived=config.has("long-lived"),
         )  # fmt: skip
+        # What the client's role covers: None = every division (mode division-scoped: the home one)
+        self.divisions: frozenset[str] | None = (
+            frozenset(d["id"] for d in permitted(self.org, config))
+            if config.has("division-scoped")
+            else None
+        )
+
+    def visible(self, division: dict[str, Any] | None) -> bool:
+        """Whether the client sees a division object (queue, user, wrap-up code) of `division`."""
+        return self.divisions is None or (division or {}).get("id") in self.divisions
 
     def now_ms(self) -> int:
         """The emulator's "now" in epoch milliseconds."""

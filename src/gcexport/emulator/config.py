@@ -11,9 +11,13 @@ FAULT_KINDS = ("429", "5xx", "drop", "slow", "revoke", "job_fail", "accepted_5xx
 MODES = {
     "approximate-total-hits": "details query totalHits is an estimate, off by about 1%",
     "midnight-touches-next-day": "an interval ending at 00:00Z also matches the next day's conversations",
-    "division-scoped": "the client is permitted only the home division (divisions endpoints only)",
+    "division-scoped": "the client is permitted only the home division: other divisions' conversations, "
+    "aggregates, queues, users, wrap-up codes and agent time are hidden from it",
     "long-lived": "some emails, messages and callbacks stay open for days, are re-opened or get their wrap-up late",
 }
+# Permissions the client's role can be made to lack (`EmulatorConfig.missing_permissions`): the
+# routes that need one answer 403 missing.permissions.
+PERMISSIONS = ("authorization:division:view",)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class EmulatorConfig:
     weekly_curve: bool = True
     cached_days: int = 3
     modes: tuple[str, ...] = ()
+    missing_permissions: tuple[str, ...] = ()  # of PERMISSIONS: what the client's role lacks
 
     def __post_init__(self) -> None:
         FaultSpec.parse(self.faults)
@@ -98,6 +103,11 @@ class EmulatorConfig:
         unknown = sorted(set(self.modes) - set(MODES))
         if unknown:
             raise ValueError(f"unknown mode {unknown[0]!r}: expected one of {', '.join(MODES)}")
+        unknown = sorted(set(self.missing_permissions) - set(PERMISSIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown permission {unknown[0]!r}: expected one of {', '.join(PERMISSIONS)}"
+            )
 
     def has(self, mode: str) -> bool:
         """Whether the switchable behaviour `mode` (one of MODES) is on."""

@@ -37,6 +37,7 @@ class Day:
     ends: list[int]
     ids: list[str]
     records: list[bytes]  # full conversation with participant attributes, final version
+    divisions: list[frozenset[str]]  # each conversation's divisionIds (what scopes a client)
     # mode long-lived: index -> the version served before the final one (lifetimes.py)
     versions: dict[int, Version] = field(default_factory=dict)
 
@@ -65,12 +66,14 @@ def generate_day(
     ends: list[int] = []
     ids: list[str] = []
     records: list[bytes] = []
+    divisions: list[frozenset[str]] = []
     for start in starts:
         conversation, end, attributes = build_conversation(rng, org, start)
         ends.append(end)
         ids.append(conversation["conversationId"])
+        divisions.append(frozenset(conversation["divisionIds"]))
         records.append(dumps(finish(conversation, attributes)))
-    day = Day(day_start, starts, ends, ids, records)
+    day = Day(day_start, starts, ends, ids, records, divisions)
     if long_lived:
         _change_lifetimes(day, lifetimes_rng(seed, day_start))
     return day
@@ -130,8 +133,11 @@ class Dataset:
                 self._cache.move_to_end(day_start)
             return day
 
-    def iter_refs(self, start: int, end: int, now: int) -> Iterator[tuple[Day, int]]:
-        """(day, index) of conversations with start in [start, end) and start <= now, in start order."""
+    def iter_refs(
+        self, start: int, end: int, now: int, *, divisions: frozenset[str] | None = None
+    ) -> Iterator[tuple[Day, int]]:
+        """(day, index) of conversations with start in [start, end) and start <= now, in start order;
+        with `divisions`, only those visible to a client permitted them (any divisionId in it)."""
         day_start = start - start % DAY_MS
         end = min(end, now + 1)
         while day_start < end:
@@ -139,11 +145,15 @@ class Dataset:
             lo = bisect.bisect_left(day.starts, start)
             hi = bisect.bisect_left(day.starts, end)
             for index in range(lo, hi):
-                yield day, index
+                if divisions is None or not day.divisions[index].isdisjoint(divisions):
+                    yield day, index
             day_start += DAY_MS
 
-    def find(self, conversation_id: str, now: int) -> tuple[Day, int] | None:
-        """Locate a conversation by id: its UTC day is hidden in the id (`tagged_uuid`), so one day is searched."""
+    def find(
+        self, conversation_id: str, now: int, *, divisions: frozenset[str] | None = None
+    ) -> tuple[Day, int] | None:
+        """Locate a conversation by id: its UTC day is hidden in the id (`tagged_uuid`), so one day is
+        searched; one outside `divisions` (when given) is not found."""
         tag = uuid_tag(conversation_id)
         if tag is None or tag * DAY_MS > now:
             return None
@@ -151,6 +161,8 @@ class Dataset:
         try:
             index = day.ids.index(conversation_id)
         except ValueError:
+            return None
+        if divisions is not None and day.divisions[index].isdisjoint(divisions):
             return None
         return (day, index) if day.starts[index] <= now else None
 

@@ -136,7 +136,12 @@ class QueryCache:
 def match(backend: Backend, selection: Selection, facets: list[Facet], now: int) -> Matched:
     """Day-start matching (§3.1), filters, ordering and facets over the whole result set."""
     refs = list(
-        backend.dataset.iter_refs(floor_day(selection.start), last_day(backend, selection.end), now)
+        backend.dataset.iter_refs(
+            floor_day(selection.start),
+            last_day(backend, selection.end),
+            now,
+            divisions=backend.divisions,
+        )
     )
     matched_views: list[dict[str, Any]] = []
     if selection.filtered or facets:
@@ -205,7 +210,9 @@ def add_routes(routes: Routes, backend: Backend) -> None:
         return Reply(200, run_query(backend, call.json(), cache))
 
     def get_one(call: Call) -> Reply:
-        found = backend.dataset.find(call.params["conversationId"], backend.now_ms())
+        found = backend.dataset.find(
+            call.params["conversationId"], backend.now_ms(), divisions=backend.divisions
+        )
         if found is None:
             raise not_found()
         return Reply.json(view_at(*found, backend.now_ms(), attributes=False))
@@ -215,7 +222,7 @@ def add_routes(routes: Routes, backend: Backend) -> None:
         if not ids:
             raise bad_request("At least one conversation id is required.")
         now = backend.now_ms()
-        found = [backend.dataset.find(i, now) for i in ids]
+        found = [backend.dataset.find(i, now, divisions=backend.divisions) for i in ids]
         return Reply.json(
             {"conversations": [view_at(*f, now, attributes=False) for f in found if f is not None]}
         )

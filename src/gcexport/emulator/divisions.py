@@ -3,8 +3,12 @@
 `GET /api/v2/authorization/divisions` lists every division; `GET
 /api/v2/authorization/divisionspermitted/me?permission=…` answers a bare list of those the caller's
 role grants. In mode `division-scoped` the client is granted only the home division — the case of
-an OAuth client that silently exports a subset. (Only these two endpoints follow the mode so far:
-the analytics and lookup routes still serve every division.)
+an OAuth client that silently exports a subset: every route then serves only what that division
+covers (`Backend.divisions`): a conversation when any of its `divisionIds` is permitted (details
+query, by-id, jobs, aggregates and the reporting exports built on them), the queues, users and
+wrap-up codes of permitted divisions, and the agent time of those users. The division listing
+itself stays whole (a client with `authorization:division:view` sees every division's name); a
+client configured without that permission (`missing_permissions`) gets 403 for it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from gcexport.emulator.config import EmulatorConfig
 from gcexport.emulator.http import Call, Reply, Routes
 from gcexport.emulator.lookups import listing
 from gcexport.emulator.org import Org
-from gcexport.emulator.problems import bad_request
+from gcexport.emulator.problems import bad_request, missing_permissions
 
 
 def entity(division: dict[str, str], *, home: bool) -> dict[str, Any]:
@@ -38,6 +42,8 @@ def add_routes(routes: Routes, org: Org, config: EmulatorConfig) -> None:
     """Register the division listing and the caller's permitted divisions."""
 
     def get_divisions(call: Call) -> Reply:
+        if "authorization:division:view" in config.missing_permissions:
+            raise missing_permissions("authorization:division:view")
         entities = [entity(d, home=i == 0) for i, d in enumerate(org.divisions)]
         return Reply.json(listing(call, entities))
 

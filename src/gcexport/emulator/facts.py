@@ -95,10 +95,12 @@ def _service_level(
 
 
 def iter_facts(backend: Backend, start: int, end: int) -> Iterator[Fact]:
-    """Facts emitted in [start, end) at emulator-now (conversations may start up to a day earlier)."""
+    """Facts emitted in [start, end) at emulator-now (conversations may start up to a day earlier),
+    of the conversations the client sees (mode division-scoped)."""
     now = backend.now_ms()
     back = (MAX_OPEN_DAYS + 1) if backend.config.has("long-lived") else 1
-    for day, index in backend.dataset.iter_refs(floor_day(start) - back * DAY_MS, end, now):
+    first = floor_day(start) - back * DAY_MS
+    for day, index in backend.dataset.iter_refs(first, end, now, divisions=backend.divisions):
         if end_at(day, index, now) < start:
             continue
         for fact in conversation_facts(view_at(day, index, now, attributes=False), backend):

@@ -113,7 +113,7 @@ class JobBook:
         if job.limit is not None and before >= job.limit:
             return chosen
         for day, index in self.backend.dataset.iter_refs(
-            day_start, min(sel.end, day_start + DAY_MS), mark
+            day_start, min(sel.end, day_start + DAY_MS), mark, divisions=self.backend.divisions
         ):
             end = end_at(day, index, mark)
             if end > mark or (not job.start_of_day and end < sel.start):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from gcexport.emulator.http import Call, Reply
@@ -42,21 +43,25 @@ def users(org: Org, state: str) -> list[dict[str, Any]]:
     return [dict(u) for u in org.users if state == "any" or u["state"] == state]
 
 
-def add_routes(routes: Any, org: Org) -> None:
-    """Register GET queues, users and wrap-up codes."""
+def add_routes(
+    routes: Any, org: Org, visible: Callable[[dict[str, Any] | None], bool] = lambda _: True
+) -> None:
+    """Register GET queues, users and wrap-up codes: those of the divisions `visible` admits (all
+    division objects: a client sees only its role's divisions' ones, mode division-scoped)."""
 
     def get_queues(call: Call) -> Reply:
-        return Reply.json(listing(call, [q.entity() for q in org.queues]))
+        return Reply.json(listing(call, [q.entity() for q in org.queues if visible(q.division)]))
 
     def get_users(call: Call) -> Reply:
         state = call.arg("state", "active") or "active"
         if state not in _USER_STATES:
             raise invalid_value(state, "UserState", _USER_STATES)
         extra = "" if state == "active" else f"&state={state}"
-        return Reply.json(listing(call, users(org, state), extra_query=extra))
+        seen = [u for u in users(org, state) if visible(u["division"])]
+        return Reply.json(listing(call, seen, extra_query=extra))
 
     def get_wrapups(call: Call) -> Reply:
-        return Reply.json(listing(call, [dict(w) for w in org.wrapups]))
+        return Reply.json(listing(call, [dict(w) for w in org.wrapups if visible(w["division"])]))
 
     routes.add("GET", "/api/v2/routing/queues", get_queues)
     routes.add("GET", "/api/v2/users", get_users)

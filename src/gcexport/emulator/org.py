@@ -85,7 +85,11 @@ def build_org(seed: int) -> Org:
     rng = random.Random(f"org-{seed}")
     divisions = tuple(_division(rng, name) for name in _DIVISIONS)
     users = tuple(_user(rng, i, divisions) for i in range(rng.randint(200, 320)))
-    wrapups = tuple(_wrapup(rng, name, divisions[0]) for name in _WRAPUP_NAMES)
+    # wrap-up codes are division objects too: most in the home division, every fifth elsewhere
+    wrapups = tuple(
+        _wrapup(rng, name, divisions[0] if i % 5 else divisions[i // 5 % len(divisions)])
+        for i, name in enumerate(_WRAPUP_NAMES)
+    )
     active = [u["id"] for u in users if u["state"] == "active"]
     queues = tuple(
         _queue(rng, name, divisions, active, wrapups)

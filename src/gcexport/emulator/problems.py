@@ -44,6 +44,16 @@ def not_found() -> ApiError:
     return ApiError(404, "not.found", "The requested resource was not found.")
 
 
+def missing_permissions(*names: str) -> ApiError:
+    """403: the client's role lacks a permission the route needs (REFERENCE.md §9.3)."""
+    return ApiError(
+        403,
+        "missing.any.permissions",
+        "You are not authorized to perform the requested action. You must have at least one of"
+        f" the following permissions assigned: {', '.join(names)}",
+    )
+
+
 def bad_credentials() -> ApiError:
     return ApiError(401, "bad.credentials", "Invalid login credentials.")
 

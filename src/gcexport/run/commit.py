@@ -97,6 +97,9 @@ def commit(
     summary.drift.extend(verified.drift)
     summary.provisional.extend(verified.provisional)
     summary.without_attributes.extend(verified.without_attributes)
+    seen = executed.divisions
+    summary.divisions_unknown = seen.unknown
+    summary.divisions_not_visible = None if seen.unknown is not None else list(seen.not_visible)
     summary.parity_ok = verified.report.ok
     summary.parity = [row.to_dict() for row in verified.report.rows]
     _tabulate(summary, executed.outcomes)

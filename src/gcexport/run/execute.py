@@ -1,7 +1,9 @@
 """Stage 2, execute: every (dataset, day) exported on a thread pool, each day loaded as it finishes.
 
-Lookups first (the aggregates need the queues), then the days, `workers` at a time; each finished
-day is handed to `on_day` (the commit stage records it) on the calling thread, in finishing order.
+First the availability watermark and which divisions the client cannot see (it exports only what
+its role's divisions cover, and the run must say so), then the lookups (the aggregates need the queues), then the days, `workers`
+at a time; each finished day is handed to `on_day` (the commit stage records it) on the calling
+thread, in finishing order.
 
 Example::
 
@@ -13,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
 
+from gcexport.api.divisions import Divisions, division_visibility
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock
 from gcexport.datasets import registry
@@ -41,6 +44,7 @@ class Executed:
     outcomes: tuple[PartitionOutcome, ...]
     now: datetime
     windows: Windows  # the plan's, with the days the datasets' re-reads added (`Dataset.reread`)
+    divisions: Divisions = field(default_factory=Divisions)  # which ones the client cannot see
 
 
 def execute(
@@ -66,6 +70,11 @@ def execute(
         # whether or not jobs are used (datasets.day_is_final).
         watermark = jobs_api.get_availability(client) if windows.get(DETAILS) else None
         reporter.follow(audit.counts)  # requests, 429s and waits, live
+        divisions = division_visibility(client)  # once a run; a refused listing is not fatal
+        audit.write(
+            "divisions", every=len(divisions.every), not_visible=list(divisions.not_visible),
+            unknown=divisions.unknown,
+        )  # fmt: skip
         ctx = ExportContext(
             settings=settings,
             client=client,
@@ -91,7 +100,7 @@ def execute(
         )
         for result in results:
             outcomes.extend(result.outcomes)
-        return Executed(tuple(results), tuple(outcomes), now, windows)
+        return Executed(tuple(results), tuple(outcomes), now, windows, divisions)
     finally:
         client.close()
 

@@ -68,6 +68,10 @@ class RunSummary:
     provisional: list[str] = field(default_factory=list)
     without_attributes: list[str] = field(default_factory=list)  # days due again for a job
     drift: list[JsonObject] = field(default_factory=list)  # one per new field
+    # names of the divisions the client cannot see (their data is not exported); None: not known,
+    # and then `divisions_unknown` says why (e.g. the listing was refused)
+    divisions_not_visible: list[str] | None = None
+    divisions_unknown: str | None = None
     requests: int = 0
     rate_limited: int = 0
     waited_s: float = 0.0
