@@ -1,9 +1,9 @@
 """Stage 2, execute: every (dataset, day) exported on a thread pool, each day loaded as it finishes.
 
 First the availability watermark and which divisions the client cannot see (it exports only what
-its role's divisions cover, and the run must say so), then the lookups (the aggregates need the queues), then the days, `workers`
-at a time; each finished day is handed to `on_day` (the commit stage records it) on the calling
-thread, in finishing order.
+its role's divisions cover, and the run must say so), then the lookups (the aggregates need the
+queues), then the days, `workers` at a time; each finished day is handed to `on_day` (the commit
+stage records it) on the calling thread, in finishing order.
 
 Example::
 
