@@ -75,3 +75,15 @@ def test_the_benchmark_runner_is_a_repository_tool_that_refuses_unknown_names() 
     assert result.returncode == 2
     assert "invalid choice: 'nope'" in result.stderr
     assert "choose from" in result.stderr and "e2e" in result.stderr
+
+
+def test_the_architecture_page_places_every_top_level_module() -> None:
+    page = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    layers = page.split("## Layers, bottom to top", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        name
+        for name in sorted(_top_level_modules())
+        if f"`{name.removeprefix('gcexport.')}`" not in layers
+        and f"`{name.removeprefix('gcexport.')}/`" not in layers
+    ]
+    assert missing == []
