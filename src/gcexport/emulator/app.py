@@ -79,6 +79,16 @@ class Truth:
             if cap is None or end_at(d, i, now) <= cap
         ]
 
+    def job_conversations(
+        self, start: datetime, end: datetime, watermark: datetime
+    ) -> list[dict[str, Any]]:
+        """What a start-of-day job capped at `watermark` serves for [start, end): the conversations
+        that had ended by then, each as it was then (mode long-lived: a conversation re-opened
+        since is still the ended one; one that ended after `watermark` is not served)."""
+        mark = to_ms(watermark)
+        refs = self._backend.dataset.iter_refs(to_ms(start), to_ms(end), mark)
+        return [view_at(d, i, mark, attributes=True) for d, i in refs if end_at(d, i, mark) <= mark]
+
     def queues(self) -> list[dict[str, Any]]:
         return [q.entity() for q in self._backend.org.queues]
 
