@@ -90,7 +90,14 @@ class Truth:
         return [view_at(d, i, mark, attributes=True) for d, i in refs if end_at(d, i, mark) <= mark]
 
     def queues(self) -> list[dict[str, Any]]:
-        return [q.entity() for q in self._backend.org.queues]
+        """The queues `/routing/queues` lists (not the deleted ones)."""
+        return [q.entity() for q in self._backend.org.listed_queues()]
+
+    def deleted_queues(self) -> list[dict[str, Any]]:
+        """Queues deleted since, as they were: conversations and aggregates use them (with their
+        service levels), no listing names them."""
+        org = self._backend.org
+        return [q.entity() for q in org.queues if q.id in org.deleted_queue_ids]
 
     def users(self) -> list[dict[str, Any]]:
         """Every user, whatever the state."""

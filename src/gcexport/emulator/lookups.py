@@ -45,8 +45,8 @@ def users(org: Org, state: str) -> list[dict[str, Any]]:
 def add_routes(routes: Any, org: Org) -> None:
     """Register GET queues, users and wrap-up codes."""
 
-    def get_queues(call: Call) -> Reply:
-        return Reply.json(listing(call, [q.entity() for q in org.queues]))
+    def get_queues(call: Call) -> Reply:  # deleted queues are not listed (§16 item 9)
+        return Reply.json(listing(call, [q.entity() for q in org.listed_queues()]))
 
     def get_users(call: Call) -> Reply:
         state = call.arg("state", "active") or "active"
@@ -55,7 +55,7 @@ def add_routes(routes: Any, org: Org) -> None:
         extra = "" if state == "active" else f"&state={state}"
         return Reply.json(listing(call, users(org, state), extra_query=extra))
 
-    def get_wrapups(call: Call) -> Reply:
+    def get_wrapups(call: Call) -> Reply:  # nor system codes such as ININ-WRAP-UP-TIMEOUT
         return Reply.json(listing(call, [dict(w) for w in org.wrapups]))
 
     routes.add("GET", "/api/v2/routing/queues", get_queues)
