@@ -16,6 +16,7 @@ from tests.emulator.conftest import login
 
 DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
 EXPORTS = "/api/v2/analytics/reporting/exports"
+DETAILS = "/api/v2/analytics/conversations/details/query"
 
 
 def fetch_signed(client: httpx.Client, emu: Emulator, url: str) -> httpx.Response:
@@ -73,6 +74,40 @@ def test_users_by_state(client: httpx.Client, emu: Emulator) -> None:
     assert client.get("/api/v2/users", params={"state": "gone"}).json()["code"] == "invalid.value"
     codes = client.get("/api/v2/routing/wrapupcodes", params={"pageSize": 100}).json()
     assert len(codes["entities"]) == len(emu.truth.wrapup_codes()) == 15
+
+
+def test_deleted_queues_and_system_wrapup_codes_are_used_but_listed_nowhere(
+    client: httpx.Client, emu: Emulator
+) -> None:
+    queues = client.get("/api/v2/routing/queues", params={"pageSize": 500}).json()
+    listed = {q["id"] for q in queues["entities"]}
+    deleted = {q["id"] for q in emu.truth.deleted_queues()}
+    assert len(deleted) == 2 and not listed & deleted and queues["total"] == len(listed)
+    codes = client.get("/api/v2/routing/wrapupcodes", params={"pageSize": 500}).json()
+    named = {c["id"] for c in codes["entities"]}
+    body = {"interval": DAY, "paging": {"pageSize": 100, "pageNumber": 1}}
+    served: list[dict[str, Any]] = []
+    while page := client.post(DETAILS, json=body).json().get("conversations", []):
+        served += page
+        body["paging"]["pageNumber"] += 1  # type: ignore[index]
+    sessions = [(c, s) for c in served for p in c["participants"] for s in p["sessions"]]
+    used = {seg["queueId"] for _, s in sessions for seg in s["segments"] if "queueId" in seg}
+    assert deleted <= used and used <= listed | deleted
+    wrapups = [
+        (c["originatingDirection"], s["mediaType"], seg["wrapUpCode"])
+        for c, s in sessions
+        for seg in s["segments"]
+        if "wrapUpCode" in seg
+    ]
+    system = {code for _, _, code in wrapups if code not in named}
+    assert system == {"ININ-OUTBOUND-PREVIEW-SKIPPED", "ININ-WRAP-UP-TIMEOUT"}
+    assert all(d == "outbound" for d, _, code in wrapups if code == "ININ-OUTBOUND-PREVIEW-SKIPPED")
+    timeouts = [media for d, media, code in wrapups if code == "ININ-WRAP-UP-TIMEOUT"]
+    assert "callback" in timeouts and all(
+        d == "inbound" for d, _, code in wrapups if code == "ININ-WRAP-UP-TIMEOUT"
+    )
+    # the system codes stay rare: most wrap-ups are the org's own
+    assert len([w for w in wrapups if w[2] in system]) < len(wrapups) / 8
 
 
 def export_body(**overrides: Any) -> dict[str, Any]:

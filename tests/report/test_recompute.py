@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.dataset as ds
 import pytest
 
+from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.kpi_report import ReportResult, build_report
 
 Demo = Any  # the `demo` fixture of conftest.py
@@ -83,6 +84,10 @@ class Details:
             r["id"]: r["call_service_level_duration_ms"]
             for r in _rows(out, "queues", ["id", "call_service_level_duration_ms"])
         }
+        # queues deleted since are in no export (§16 item 9): their thresholds from the demo's org
+        for queue in Emulator(EmulatorConfig(seed=7)).truth.deleted_queues():
+            assert queue["id"] not in self.sl_ms
+            self.sl_ms[queue["id"]] = queue["mediaSettings"]["call"]["serviceLevel"]["durationMs"]
         self.longest = max(
             r["conversation_end"] - r["conversation_start"]
             for r in _rows(out, "conversations", ["conversation_start", "conversation_end"])

@@ -317,10 +317,11 @@ def test_kpis_of_an_emulated_day_equal_kpis_computed_from_its_details() -> None:
     )
     queues = flatten_queues(emu.truth.queues())
     kpis = compute_queue_kpis(table, queues).to_pylist()
-    sl_ms = dict(
+    every = flatten_queues([*emu.truth.queues(), *emu.truth.deleted_queues()])
+    sl_ms = dict(  # deleted queues judged their conversations too
         zip(
-            queues.column("id").to_pylist(),
-            queues.column("call_service_level_duration_ms").to_pylist(),
+            every.column("id").to_pylist(),
+            every.column("call_service_level_duration_ms").to_pylist(),
             strict=True,
         )
     )
@@ -334,7 +335,9 @@ def test_kpis_of_an_emulated_day_equal_kpis_computed_from_its_details() -> None:
         want = expected[(row["interval_start"], row["queue_id"], row["media_type"])]
         got = {k: row[k] for k in want}
         assert got == pytest.approx(want), (row["interval_start"], row["queue_id"])
-        assert row["queue_name"] == names[row["queue_id"]]
+        assert row["queue_name"] == names.get(row["queue_id"])  # None: deleted since
+    deleted = {q["id"] for q in emu.truth.deleted_queues()}
+    assert {r["queue_id"] for r in kpis if r["queue_name"] is None} == deleted  # rows kept
     assert sum(r["offered"] for r in kpis) > 100
     assert any(r["abandoned"] for r in kpis) and any(r["avg_hold_ms"] for r in kpis)
 

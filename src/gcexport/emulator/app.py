@@ -107,8 +107,31 @@ class Truth:
             if cap is None or end_at(d, i, now) <= cap
         ]
 
+    def job_conversations(
+        self, start: datetime, end: datetime, watermark: datetime
+    ) -> list[dict[str, Any]]:
+        """What a start-of-day job capped at `watermark` serves for [start, end): the conversations
+        that had ended by then, each as it was then (mode long-lived: a conversation re-opened
+        since is still the ended one; one that ended after `watermark` is not served)."""
+        mark = to_ms(watermark)
+        refs = self._backend.dataset.iter_refs(
+            to_ms(start), to_ms(end), mark, divisions=self._divisions
+        )
+        return [view_at(d, i, mark, attributes=True) for d, i in refs if end_at(d, i, mark) <= mark]
+
     def queues(self) -> list[dict[str, Any]]:
-        return [q.entity() for q in self._backend.org.queues if self._visible(q.division)]
+        """The queues `/routing/queues` lists (not the deleted ones; only visible divisions')."""
+        return [q.entity() for q in self._backend.org.listed_queues() if self._visible(q.division)]
+
+    def deleted_queues(self) -> list[dict[str, Any]]:
+        """Queues deleted since, as they were: conversations and aggregates use them (with their
+        service levels), no listing names them."""
+        org = self._backend.org
+        return [
+            q.entity()
+            for q in org.queues
+            if q.id in org.deleted_queue_ids and self._visible(q.division)
+        ]
 
     def users(self) -> list[dict[str, Any]]:
         """Every user, whatever the state."""

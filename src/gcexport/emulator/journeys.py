@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from gcexport.emulator.missed import add_missed_alerts
-from gcexport.emulator.org import Org, Queue
+from gcexport.emulator.org import Org, Queue, add_system_wrapups
 from gcexport.emulator.wire import DAY_MS, iso, iso_to_ms, new_uuid, tagged_uuid
 
 SHORT_ABANDON_MS = 10_000
@@ -295,6 +295,7 @@ def build_conversation(rng: random.Random, org: Org, start: int) -> tuple[Json, 
         "originatingDirection": "outbound" if kind == "outbound" else "inbound", "participants": journey.participants,
     }  # fmt: skip
     add_missed_alerts(conversation, org)  # a stream of its own: the facts above stay as they were
+    add_system_wrapups(conversation)  # no draw: the seeded stream stays as it was
     attributes = {
         "Intent": rng.choice(_INTENTS),
         "ivr.Language": "en-us",

@@ -49,8 +49,10 @@ def add_routes(
     """Register GET queues, users and wrap-up codes: those of the divisions `visible` admits (all
     division objects: a client sees only its role's divisions' ones, mode division-scoped)."""
 
-    def get_queues(call: Call) -> Reply:
-        return Reply.json(listing(call, [q.entity() for q in org.queues if visible(q.division)]))
+    def get_queues(call: Call) -> Reply:  # deleted queues are not listed (§16 item 9)
+        return Reply.json(
+            listing(call, [q.entity() for q in org.listed_queues() if visible(q.division)])
+        )
 
     def get_users(call: Call) -> Reply:
         state = call.arg("state", "active") or "active"
@@ -60,7 +62,7 @@ def add_routes(
         seen = [u for u in users(org, state) if visible(u["division"])]
         return Reply.json(listing(call, seen, extra_query=extra))
 
-    def get_wrapups(call: Call) -> Reply:
+    def get_wrapups(call: Call) -> Reply:  # nor system codes such as ININ-WRAP-UP-TIMEOUT
         return Reply.json(listing(call, [dict(w) for w in org.wrapups if visible(w["division"])]))
 
     routes.add("GET", "/api/v2/routing/queues", get_queues)

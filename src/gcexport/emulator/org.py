@@ -1,4 +1,10 @@
-"""The synthetic contact-centre org: divisions, queues, agents, wrap-up codes, IVR flows and DNIS numbers."""
+"""The synthetic contact-centre org: divisions, queues, agents, wrap-up codes, IVR flows and DNIS numbers.
+
+Like a real org (REFERENCE.md §16 item 9) it has ids no listing names: a few queues were deleted
+(conversations still reference them; `/routing/queues` does not list them), and system wrap-up
+codes with non-UUID ids (`ININ-OUTBOUND-PREVIEW-SKIPPED`, `ININ-WRAP-UP-TIMEOUT`) end some agent
+legs while `/routing/wrapupcodes` lists only the org's own codes.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,10 @@ _LAST = ("Garcia", "Smith", "Nguyen", "Okafor", "Rossi", "Kowalski", "Silva", "T
 _DIVISIONS = ("Home", "Consumer", "Business")
 _FLOWS = ("Main IVR", "Billing IVR", "Support IVR", "After Hours IVR")
 _CREATED = "2024-01-15T09:30:00.000Z"
+DELETED_QUEUES = 2  # queues deleted since: referenced by conversations, listed nowhere
+PREVIEW_SKIPPED = "ININ-OUTBOUND-PREVIEW-SKIPPED"  # an agent skipped an outbound preview
+WRAPUP_TIMEOUT = "ININ-WRAP-UP-TIMEOUT"  # the wrap-up timer ran out before the agent chose
+SYSTEM_WRAPUP_CODES = (PREVIEW_SKIPPED, WRAPUP_TIMEOUT)
 _MODIFIED = "2025-06-02T14:12:45.120Z"
 
 
@@ -74,10 +84,15 @@ class Org:
     wrapups: tuple[dict[str, Any], ...]
     flows: tuple[dict[str, str], ...]
     dnis: tuple[str, ...]
+    deleted_queue_ids: frozenset[str] = frozenset()  # in `queues`, used by conversations, unlisted
 
     def queue(self, queue_id: str) -> Queue | None:
-        """The queue with this id, if any."""
+        """The queue with this id, if any (deleted ones included)."""
         return next((q for q in self.queues if q.id == queue_id), None)
+
+    def listed_queues(self) -> tuple[Queue, ...]:
+        """The queues `/routing/queues` lists: every queue but the deleted ones."""
+        return tuple(q for q in self.queues if q.id not in self.deleted_queue_ids)
 
 
 def build_org(seed: int) -> Org:
@@ -100,7 +115,9 @@ def build_org(seed: int) -> Org:
         for name in _FLOWS
     )
     dnis = tuple(f"tel:+1555{rng.randint(1000000, 9999999)}" for _ in range(6))
-    return Org(divisions, queues, users, wrapups, flows, dnis)
+    # a stream of its own, so the org and every conversation stay as they were before
+    deleted = random.Random(f"org-{seed}-deleted").sample(queues, DELETED_QUEUES)
+    return Org(divisions, queues, users, wrapups, flows, dnis, frozenset(q.id for q in deleted))
 
 
 def _division(rng: random.Random, name: str) -> dict[str, str]:
@@ -147,3 +164,30 @@ def _queue(
         sl_percentage=rng.choice((0.8, 0.8, 0.9, 0.7)), sl_duration_ms=rng.choice((20000, 30000, 60000)),
         member_ids=members, wrapup_ids=codes,
     )  # fmt: skip
+
+
+def add_system_wrapups(conversation: dict[str, Any]) -> None:
+    """Give some agent legs a system wrap-up code instead of the one drawn: outbound previews the
+    agent skipped, callbacks (and now and then another leg) whose wrap-up timer ran out.
+
+    Chosen by the agent session's id (random already), so no draw of the seeded stream is used."""
+    outbound = conversation["originatingDirection"] == "outbound"
+    for part in conversation["participants"]:
+        if part["purpose"] != "agent":
+            continue
+        for session in part["sessions"]:
+            draw = int(session["sessionId"][-6:], 16) % 40
+            code = _system_code(outbound, session["mediaType"], draw)
+            if code is None:
+                continue
+            for seg in session["segments"]:
+                if "wrapUpCode" in seg:
+                    seg["wrapUpCode"] = code
+
+
+def _system_code(outbound: bool, media: str, draw: int) -> str | None:
+    if outbound:
+        return PREVIEW_SKIPPED if draw < 4 else None  # 1 in 10
+    if media == "callback":
+        return WRAPUP_TIMEOUT if draw < 8 else None  # 1 in 5
+    return WRAPUP_TIMEOUT if draw == 0 else None  # 1 in 40

@@ -22,6 +22,7 @@ from gcexport.errors import ConfigError, DestinationError, GcExportError
 from gcexport.kpi_report import queries
 from gcexport.kpi_report.agent_time import fetch_agent_time
 from gcexport.kpi_report.checks import KpiFlag, impossible_shares
+from gcexport.kpi_report.names import fetch_unnamed
 from gcexport.kpi_report.page import ReportData, render_page
 from gcexport.kpi_report.quality import fetch_quality
 from gcexport.kpi_report.scope import Scope, resolve_scope
@@ -87,6 +88,8 @@ def _collect(
         headline["service_level_target"] = target
     target_value = headline.get("service_level_target")
     by_media = queries.fetch_grouped(source, scope, ["media_type"], custom_kpis=custom_kpis)
+    users = queries.fetch_user_labels(source, tables)
+    wrapup_names = queries.fetch_lookup(source, "wrapup_codes", tables)
     return ReportData(
         scope=scope,
         headline=headline,
@@ -97,8 +100,9 @@ def _collect(
         agents=queries.fetch_agents(source, scope),
         quality=fetch_quality(source, scope, tables),
         custom_kpis=dict(custom_kpis),
-        users=queries.fetch_user_labels(source, tables),
-        wrapup_names=queries.fetch_lookup(source, "wrapup_codes", tables),
+        users=users,
+        wrapup_names=wrapup_names,
+        unnamed=fetch_unnamed(source, scope, wrapup_names=wrapup_names, users=users),
         by_media=[(key[0], values) for key, values in by_media],
         kpi_flags=_flags(source, scope, headline, by_media, custom_kpis),
         agent_time=fetch_agent_time(source, scope, tables),

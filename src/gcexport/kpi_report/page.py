@@ -18,6 +18,7 @@ from gcexport.kpi_report.agent_time import AgentTime
 from gcexport.kpi_report.agent_time_panel import hours, render_agent_time
 from gcexport.kpi_report.checks import KpiFlag
 from gcexport.kpi_report.media import BUILT_IN_BY_MEDIA, media_table, scroll
+from gcexport.kpi_report.names import Unnamed
 from gcexport.kpi_report.quality import Quality
 from gcexport.kpi_report.quality_panel import render_quality
 from gcexport.kpi_report.queries import AgentRow, BucketRow, QueueHandle
@@ -97,6 +98,7 @@ class ReportData:
     kpi_flags: Sequence[KpiFlag] = ()
     min_volume: int = 0
     agent_time: AgentTime = field(default_factory=lambda: AgentTime(available=False))
+    unnamed: Unnamed = field(default_factory=Unnamed)  # ids no lookup names, shown as ids
 
 
 def render_page(data: ReportData) -> str:
@@ -108,7 +110,7 @@ def render_page(data: ReportData) -> str:
         _charts(data),
         _agents(data),
         render_agent_time(data.agent_time, data.users, data.scope.time_zone),
-        render_quality(data.quality, data.kpi_flags),
+        render_quality(data.quality, data.kpi_flags, data.unnamed),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -1,4 +1,5 @@
-"""The data-quality panel: parity of the runs that fed the report, provisional days, drift, 429s.
+"""The data-quality panel: parity of the runs that fed the report, provisional days, drift, 429s,
+and the ids shown without a name.
 
 Status is written in words and symbols (✓ / ✗), never in colour alone, so it survives printing.
 
@@ -14,12 +15,15 @@ from html import escape
 
 from gcexport.kpi_report.checks import KpiFlag
 from gcexport.kpi_report.media import scroll
+from gcexport.kpi_report.names import Unnamed
 from gcexport.kpi_report.quality import PartitionFact, Quality, RunFact
 
 __all__ = ["render_quality"]
 
 
-def render_quality(quality: Quality, kpi_flags: Sequence[KpiFlag] = ()) -> str:
+def render_quality(
+    quality: Quality, kpi_flags: Sequence[KpiFlag] = (), unnamed: Unnamed = Unnamed()
+) -> str:
     """The panel as an HTML section (a short note when the warehouse has no run history)."""
     if not quality.available:
         body = (
@@ -28,7 +32,7 @@ def render_quality(quality: Quality, kpi_flags: Sequence[KpiFlag] = ()) -> str:
         )
     else:
         body = _summary(quality) + _runs(quality.runs) + _problems(quality)
-    body = _kpi_range(kpi_flags) + body
+    body = _kpi_range(kpi_flags) + _unnamed(unnamed) + body
     return f'<section class="quality" data-panel="quality"><h2>Data quality</h2>{body}</section>'
 
 
@@ -42,6 +46,30 @@ def _kpi_range(flags: Sequence[KpiFlag]) -> str:
         for f in flags
     )
     return f'<ul class="facts">{items}</ul>'
+
+
+def _unnamed(unnamed: Unnamed) -> str:
+    """Ids no lookup names (a queue deleted since, a system wrap-up code): shown as ids."""
+    if not unnamed.total:
+        text = "✓ every queue, wrap-up code and agent in the window has a name in the lookups"
+        return f'<ul class="facts"><li data-quality="unnamed" data-unnamed="0">{escape(text)}</li></ul>'
+    kinds = [("queue", unnamed.queues), ("wrap-up code", unnamed.wrapup_codes)]
+    kinds += [("agent", unnamed.agents)]
+    parts = [
+        f"{len(ids)} {kind}{'' if len(ids) == 1 else 's'} ("
+        + ", ".join(f"<code>{escape(i)}</code>" for i in ids)
+        + ")"
+        for kind, ids in kinds
+        if ids
+    ]
+    text = (
+        f"{unnamed.total} id{'' if unnamed.total == 1 else 's'} had no name in the lookups and "
+        "show as ids (queues deleted since, system wrap-up codes, …): "
+    )
+    return (
+        f'<ul class="facts"><li data-quality="unnamed" data-unnamed="{unnamed.total}">'
+        f"{escape(text)}{'; '.join(parts)}</li></ul>"
+    )
 
 
 def _flag_text(flag: KpiFlag) -> str:

@@ -256,7 +256,7 @@ def fetch_lookup(source: Source, table: str, tables: set[str]) -> dict[str, str]
     if table not in tables:
         return {}
     rows = source.query(f"select {col('id')}, {col('name')} from {quote_ident(table)}")
-    return {str(r[0]): str(r[1]) for r in rows if r[0] is not None and r[1] is not None}
+    return {str(r[0]): str(r[1]) for r in rows if r[0] is not None and r[1] not in (None, "")}
 
 
 def fetch_user_labels(source: Source, tables: set[str]) -> dict[str, str]:
@@ -266,7 +266,9 @@ def fetch_user_labels(source: Source, tables: set[str]) -> dict[str, str]:
     rows = source.query(
         f"select {col('id')}, {col('name')}, {col('email')} from {quote_ident('users')}"
     )
-    people = {str(r[0]): (str(r[1]), r[2]) for r in rows if r[0] is not None and r[1] is not None}
+    people = {
+        str(r[0]): (str(r[1]), r[2]) for r in rows if r[0] is not None and r[1] not in (None, "")
+    }
     return user_labels(people)
 
 

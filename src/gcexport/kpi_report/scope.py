@@ -175,7 +175,8 @@ def _day_end(moment: datetime, tz: ZoneInfo) -> datetime:
 
 def _queue_lookup(source: Source) -> dict[str, str]:
     rows = source.query(f"select {col('id')}, {col('name')} from {quote_ident('queues')}")
-    return {str(r[0]): str(r[1]) for r in rows if r[0] is not None}
+    # a queue without a name keeps its id on the page (never "None"), like one deleted since
+    return {str(r[0]): str(r[1]) for r in rows if r[0] is not None and r[1] not in (None, "")}
 
 
 def _queue_ids(wanted: Sequence[str], names: dict[str, str]) -> tuple[str, ...]:
