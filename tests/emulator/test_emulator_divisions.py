@@ -119,7 +119,7 @@ def test_a_scoped_client_sees_only_its_divisions_conversations_and_objects(
     # lookups: division objects of permitted divisions only, and the truth agrees
     org = emu.backend.org
     lookups = {
-        "/api/v2/routing/queues": ([q.entity() for q in org.queues], emu.truth.client.queues()),
+        "/api/v2/routing/queues": ([q.entity() for q in org.listed_queues()], emu.truth.client.queues()),
         "/api/v2/users": ([dict(u) for u in org.users], emu.truth.client.users()),
         "/api/v2/routing/wrapupcodes": ([dict(w) for w in org.wrapups], emu.truth.client.wrapup_codes()),
     }  # fmt: skip
