@@ -8,10 +8,12 @@ import re
 from typing import Any
 
 import httpx
+import pyarrow as pa
 import pytest
 
 from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator, EmulatorConfig
+from gcexport.transform import parse_report_csv
 from tests.emulator.conftest import login
 
 DAY = "2026-03-03T00:00:00.000Z/2026-03-04T00:00:00.000Z"
@@ -161,6 +163,32 @@ def test_export_lifecycle_and_csv_matches_aggregates(
         assert int(row["Offer"]) == want.get("nOffered", {}).get("count", 0)
         assert int(row["Total Handle"]) == want.get("tHandle", {}).get("sum", 0)
         assert int(row["Abandon"]) == want.get("tAbandon", {}).get("count", 0)
+
+
+def test_a_deleted_queue_has_its_id_and_no_name_in_the_queue_export(
+    client: httpx.Client, clock: FakeClock, emu: Emulator
+) -> None:
+    """The real export can no longer resolve a deleted queue's name: its rows keep the id in
+    "Queue Id" and leave "Queue Name" empty, which the exporter's typed parse reads as null."""
+    media = ["voice", "chat", "email", "message", "callback"]
+    created = client.post(EXPORTS, json=export_body(filter={"mediaTypes": media})).json()
+    clock.advance(1)
+    url = next(e for e in client.get(EXPORTS).json()["entities"] if e["id"] == created["id"])
+    text = fetch_signed(client, emu, url["downloadUrl"]).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    listed = {q["id"]: q["name"] for q in emu.truth.queues()}
+    deleted = {q["id"]: q["name"] for q in emu.truth.deleted_queues()}
+    assert len(deleted) == 2 and set(deleted) <= {r["Queue Id"] for r in rows}
+    for row in rows:
+        assert row["Queue Id"] in listed or row["Queue Id"] in deleted, row
+        assert row["Queue Name"] == listed.get(row["Queue Id"], ""), row
+    assert not {r["Queue Name"] for r in rows} & set(deleted.values()) - set(listed.values())
+    table = parse_report_csv(text.encode(), view_type="QUEUE_PERFORMANCE_SUMMARY_VIEW")
+    assert table.schema.field("queue_id").type == pa.string()
+    assert table.schema.field("queue_name").type == pa.string()
+    typed = table.to_pylist()
+    assert {r["queue_id"] for r in typed if r["queue_name"] is None} == set(deleted)
+    assert all(r["queue_name"] == listed[r["queue_id"]] for r in typed if r["queue_id"] in listed)
 
 
 def test_download_needs_a_token_and_other_views_fail(

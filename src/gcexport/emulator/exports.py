@@ -3,8 +3,9 @@
 Status moves SUBMITTED → RUNNING → COMPLETED on the emulator clock. The CSV is served the way the
 real API serves it (another origin, then a redirect to a signed URL): see `downloads.py`.
 Data exists for QUEUE_PERFORMANCE_SUMMARY_VIEW and AGENT_PERFORMANCE_SUMMARY_VIEW (computed from the
-same facts as aggregates, one row per period bucket × entity × media type); any other valid view
-type ends FAILED with `exportErrorMessagesType` FAILED_CONVERTING_EXPORT_JOB.
+same facts as aggregates, one row per period bucket × entity × media type; a deleted queue's rows
+have its id and an empty name); any other valid view type ends FAILED with
+`exportErrorMessagesType` FAILED_CONVERTING_EXPORT_JOB.
 """
 
 from __future__ import annotations
@@ -163,7 +164,12 @@ class ExportBook:
         table = compute(self.backend, query)
         queue_view = req["viewType"] == QUEUE_VIEW
         columns = _QUEUE_COLUMNS if queue_view else _AGENT_COLUMNS
-        names = {q.id: q.name for q in self.backend.org.queues} | {
+        # A deleted queue keeps its rows (its conversations still count) but the real export can no
+        # longer resolve its name: "Queue Id" carries the id, "Queue Name" is left empty, as a name
+        # lookup that finds nothing leaves it (§16 item 9). Empty, not the id again: the id has its
+        # own column, and an empty cell is what a consumer joins or coalesces on (the exporter's
+        # typed parse reads it as null, like the null `queue_name` of `queue_kpis`).
+        names = {q.id: q.name for q in self.backend.org.listed_queues()} | {
             u["id"]: u["name"] for u in self.backend.org.users
         }
         head = ["Interval Start", "Interval End", "Queue Id" if queue_view else "Agent Id",
