@@ -144,3 +144,34 @@ def test_a_scoped_client_gets_only_its_users_agent_time(
     users = {r["group"]["userId"] for r in reply.json()["results"]}
     home = {u["id"] for u in org.users if u["division"]["id"] == org.divisions[0]["id"]}
     assert users and (users <= home) is emu.config.has("division-scoped")
+
+
+def test_a_queue_the_client_cannot_see_is_not_found_by_id(
+    scoped: tuple[Emulator, httpx.Client],
+) -> None:
+    """Per-queue routes answer 404 not.found for a queue outside the client's divisions, as for a
+    deleted one: scoping is silent (§16 item 5), so a hidden queue is as absent by id as in the
+    listing; the client's own queues answer as before."""
+    emu, http = scoped
+    org = emu.backend.org
+    home = org.divisions[0]["id"]
+    listed = {q["id"] for q in emu.truth.client.queues()}
+    hidden = [q for q in org.listed_queues() if q.division["id"] != home]
+    assert hidden, "the org has queues outside the home division"
+    assert (listed == {q.id for q in org.listed_queues()}) is not emu.config.has("division-scoped")
+    for queue in org.queues:
+        found = queue.id in listed
+        one = http.get(f"/api/v2/routing/queues/{queue.id}")
+        members = http.get(f"/api/v2/routing/queues/{queue.id}/members", params={"pageSize": 100})
+        for reply in (one, members):
+            assert reply.status_code == (200 if found else 404), (queue.name, reply.text)
+            if not found:
+                assert reply.json()["code"] == "not.found"
+        if found:
+            assert one.json() == queue.entity()
+            assert [m["id"] for m in members.json()["entities"]] == list(queue.member_ids)
+    assert sum(q.id not in listed for q in org.queues) == len(org.deleted_queue_ids) + (
+        len([q for q in hidden if q.id not in org.deleted_queue_ids])
+        if emu.config.has("division-scoped")
+        else 0
+    )

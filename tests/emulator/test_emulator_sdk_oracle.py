@@ -223,6 +223,10 @@ def test_lookups(oracle: Oracle) -> None:
     )
     assert {u.state for u in users.entities} == {"active", "inactive", "deleted"}
     assert queues.page_number == 2 and queues.next_uri and queues.previous_uri
+    queue_id = queues.entities[0].id
+    one = sdk.RoutingApi(oracle.api).get_routing_queue(queue_id)
+    oracle.check(one, oracle.http.get(f"/api/v2/routing/queues/{queue_id}").json(), "Queue")
+    assert one.id == queue_id and one.name == queues.entities[0].name
 
 
 def test_the_oracle_can_fail() -> None:

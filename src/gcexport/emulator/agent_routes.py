@@ -13,5 +13,5 @@ def add_routes(routes: Routes, backend: Backend) -> AgentTime:
     agents = AgentTime(backend)
     userstatus.add_routes(routes, backend, agents)
     useraggregates.add_routes(routes, agents)
-    people.add_routes(routes, people.People(backend.org, backend.config.seed))
+    people.add_routes(routes, people.People(backend.org, backend.config.seed), backend.visible)
     return agents

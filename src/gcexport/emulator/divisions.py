@@ -6,7 +6,9 @@ role grants. In mode `division-scoped` the client is granted only the home divis
 an OAuth client that silently exports a subset: every route then serves only what that division
 covers (`Backend.divisions`): a conversation when any of its `divisionIds` is permitted (details
 query, by-id, jobs, aggregates and the reporting exports built on them), the queues, users and
-wrap-up codes of permitted divisions, and the agent time of those users. The division listing
+wrap-up codes of permitted divisions, and the agent time of those users. Another division's queue is
+not found by id either (`GET /routing/queues/{id}` and its `/members`: 404 not.found, see
+`lookups.find_queue` for why not 403). The division listing
 itself stays whole (a client with `authorization:division:view` sees every division's name); a
 client configured without that permission (`missing_permissions`) gets 403 for it.
 """

@@ -1,4 +1,12 @@
-"""Lookup listings (queues, users, wrap-up codes) in the entity-listing envelope (REFERENCE.md §8)."""
+"""Lookup listings (queues, users, wrap-up codes) in the entity-listing envelope (REFERENCE.md §8),
+and one queue by id.
+
+A queue the listing leaves out is not found by id either (404 not.found): a deleted one, and one in a
+division the client's role does not grant (mode division-scoped). REFERENCE.md §16 item 5 says such
+a client "sees only those, silently" and documents no division-specific error; a 403 would tell it
+that the queue exists, which the silent listing never does, so `find_queue` answers as for an id
+that does not exist. Every per-queue route goes through it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gcexport.emulator.http import Call, Reply
-from gcexport.emulator.org import Org
-from gcexport.emulator.problems import bad_request, invalid_value
+from gcexport.emulator.org import Org, Queue
+from gcexport.emulator.problems import bad_request, invalid_value, not_found
 
 MAX_PAGE_SIZE = 500
 _USER_STATES = ("active", "inactive", "deleted", "any")
@@ -43,11 +51,25 @@ def users(org: Org, state: str) -> list[dict[str, Any]]:
     return [dict(u) for u in org.users if state == "any" or u["state"] == state]
 
 
+Visible = Callable[[dict[str, Any] | None], bool]
+"""Whether the client sees a division object of this division (`Backend.visible`)."""
+
+
+def find_queue(org: Org, visible: Visible, queue_id: str) -> Queue:
+    """The queue a per-queue route serves; 404 not.found when it does not exist, was deleted, or
+    lies in a division the client cannot see (see the module docstring)."""
+    queue = org.queue(queue_id)
+    if queue is None or queue.id in org.deleted_queue_ids or not visible(queue.division):
+        raise not_found()
+    return queue
+
+
 def add_routes(
     routes: Any, org: Org, visible: Callable[[dict[str, Any] | None], bool] = lambda _: True
 ) -> None:
-    """Register GET queues, users and wrap-up codes: those of the divisions `visible` admits (all
-    division objects: a client sees only its role's divisions' ones, mode division-scoped)."""
+    """Register GET queues (and one queue by id), users and wrap-up codes: those of the divisions
+    `visible` admits (all division objects: a client sees only its role's divisions' ones, mode
+    division-scoped)."""
 
     def get_queues(call: Call) -> Reply:  # deleted queues are not listed (§16 item 9)
         return Reply.json(
@@ -65,6 +87,10 @@ def add_routes(
     def get_wrapups(call: Call) -> Reply:  # nor system codes such as ININ-WRAP-UP-TIMEOUT
         return Reply.json(listing(call, [dict(w) for w in org.wrapups if visible(w["division"])]))
 
+    def get_queue(call: Call) -> Reply:
+        return Reply.json(find_queue(org, visible, call.params["queueId"]).entity())
+
     routes.add("GET", "/api/v2/routing/queues", get_queues)
+    routes.add("GET", "/api/v2/routing/queues/{queueId}", get_queue)
     routes.add("GET", "/api/v2/users", get_users)
     routes.add("GET", "/api/v2/routing/wrapupcodes", get_wrapups)

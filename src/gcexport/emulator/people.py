@@ -12,7 +12,7 @@ from typing import Any
 
 from gcexport.emulator.agents import SYSTEM_PRESENCE_IDS
 from gcexport.emulator.http import Call, Reply, Routes
-from gcexport.emulator.lookups import listing
+from gcexport.emulator.lookups import Visible, find_queue, listing
 from gcexport.emulator.org import Org
 from gcexport.emulator.problems import bad_request, not_found
 from gcexport.emulator.wire import new_uuid
@@ -136,8 +136,9 @@ def teams_page(call: Call, teams: list[dict[str, Any]]) -> dict[str, Any]:
     return body
 
 
-def add_routes(routes: Routes, people: People) -> None:
-    """Register the six dims listings."""
+def add_routes(routes: Routes, people: People, visible: Visible = lambda _: True) -> None:
+    """Register the dims listings (the divisions' is `divisions.add_routes`); a queue's members only
+    for a queue the client may see (`lookups.find_queue`: else 404 not.found)."""
 
     def get_definitions(call: Call) -> Reply:
         defs = people.presence_definitions
@@ -147,7 +148,8 @@ def add_routes(routes: Routes, people: People) -> None:
         size = call.int_arg("pageSize", 25)
         if size > MAX_MEMBER_PAGE:
             raise bad_request(f"The page size must be between 1 and {MAX_MEMBER_PAGE}.")
-        body = listing(call, people.queue_members(call.params["queueId"]))
+        queue = find_queue(people.org, visible, call.params["queueId"])
+        body = listing(call, people.queue_members(queue.id))
         for key in ("total", "lastUri", "pageCount"):  # QueueMemberEntityListing has none of them
             body.pop(key)
         return Reply.json(body)
