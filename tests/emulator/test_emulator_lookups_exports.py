@@ -13,6 +13,7 @@ import pytest
 
 from gcexport.clock import FakeClock
 from gcexport.emulator import Emulator, EmulatorConfig
+from gcexport.emulator.http import Reply, Routes
 from gcexport.transform import parse_report_csv
 from tests.emulator.conftest import login
 
@@ -261,6 +262,8 @@ def test_exports_carry_read_and_can_be_deleted(client: httpx.Client, clock: Fake
 
 
 def test_a_division_scoped_client_is_permitted_only_the_home_division(clock: FakeClock) -> None:
+    """The listing stays whole in either mode (names of the divisions the client cannot see come
+    from it), and 403 without `authorization:division:view`; the permitted list is the home one."""
     for modes, visible in (((), 3), (("division-scoped",), 1)):
         emu = Emulator(EmulatorConfig(seed=1, conversations_per_day=10, modes=modes), clock=clock)
         with httpx.Client(transport=emu.transport(), base_url="https://api.emulated.test") as http:
@@ -272,3 +275,34 @@ def test_a_division_scoped_client_is_permitted_only_the_home_division(clock: Fak
             assert http.get("/api/v2/authorization/divisionspermitted/me").status_code == 400
         assert every["total"] == 3 and len(mine) == visible
         assert mine[0]["homeDivision"] is True and mine[0]["id"] == every["entities"][0]["id"]
+        org = emu.backend.org.divisions
+        assert every["entities"] == [
+            {"id": d["id"], "name": d["name"], "description": f"{d['name']} division",
+             "homeDivision": i == 0, "selfUri": f"/api/v2/authorization/divisions/{d['id']}"}
+            for i, d in enumerate(org)
+        ]  # fmt: skip
+        assert [d["name"] for d in every["entities"]] == ["Home", "Consumer", "Business"]
+        hidden = emu.truth.client.hidden_divisions()
+        assert hidden == (["Consumer", "Business"] if modes else [])
+        refused = EmulatorConfig(
+            seed=1, conversations_per_day=10, modes=modes,
+            missing_permissions=("authorization:division:view",),
+        )  # fmt: skip
+        emu = Emulator(refused, clock=clock)
+        with httpx.Client(transport=emu.transport(), base_url="https://api.emulated.test") as http:
+            login(http, emu.config)
+            reply = http.get("/api/v2/authorization/divisions")
+        assert reply.status_code == 403 and reply.json()["code"] == "missing.any.permissions"
+
+
+def test_a_route_is_registered_once(emu: Emulator) -> None:
+    """A second handler for the same method and path would never be reached: the table refuses it
+    (so building an emulator proves none of its modules registers a route another already has)."""
+    routes = Routes()
+    routes.add("GET", "/api/v2/things/{thingId}", lambda _: Reply(200))
+    routes.add("DELETE", "/api/v2/things/{thingId}", lambda _: Reply(204))
+    with pytest.raises(ValueError) as refused:
+        routes.add("GET", "/api/v2/things/{thingId}", lambda _: Reply(200))
+    assert str(refused.value) == "GET /api/v2/things/{thingId} is already registered"
+    assert len(emu.routes.patterns()) == len(set(emu.routes.patterns())) > 30
+    assert emu.routes.patterns().count(("GET", "/api/v2/authorization/divisions")) == 1

@@ -78,10 +78,20 @@ class Routes:
 
     def __init__(self) -> None:
         self._table: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._patterns: list[tuple[str, str]] = []
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
+        """Register `handler`; a (method, pattern) already registered is refused (ValueError): the
+        first one would always answer, so the second could never be reached."""
+        if (method, pattern) in self._patterns:
+            raise ValueError(f"{method} {pattern} is already registered")
         regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
         self._table.append((method, regex, handler))
+        self._patterns.append((method, pattern))
+
+    def patterns(self) -> list[tuple[str, str]]:
+        """Every registered (method, path pattern), in the order they are tried."""
+        return list(self._patterns)
 
     def resolve(self, call: Call) -> Handler:
         """The handler for `call` (params filled in); 404 not.found for an unknown path."""

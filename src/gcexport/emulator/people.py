@@ -1,5 +1,6 @@
 """The lookups that name agent-time ids (DATASETS.md §3): presence definitions, queue members, skills,
-divisions, teams (cursor paging) and groups, built deterministically from the seed and the org."""
+teams (cursor paging) and groups, built deterministically from the seed and the org. The divisions
+of the dims pack are `divisions.py`'s listing (one route for the run's division check and the pack)."""
 
 from __future__ import annotations
 
@@ -87,12 +88,6 @@ class People:
             for name, kind in _GROUPS for gid in [new_uuid(rng)]
         ]  # fmt: skip
 
-    def divisions(self) -> list[dict[str, Any]]:
-        return [
-            {**d, "description": f"{d['name']} division", "homeDivision": i == 0}
-            for i, d in enumerate(self.org.divisions)
-        ]
-
     def queue_members(self, queue_id: str) -> list[dict[str, Any]]:
         queue = self.org.queue(queue_id)
         if queue is None:
@@ -157,10 +152,5 @@ def add_routes(routes: Routes, people: People, visible: Visible = lambda _: True
     routes.add("GET", "/api/v2/presence/definitions", get_definitions)
     routes.add("GET", "/api/v2/routing/queues/{queueId}/members", get_members)
     routes.add("GET", "/api/v2/routing/skills", lambda c: Reply.json(listing(c, people.skills)))
-    routes.add(
-        "GET",
-        "/api/v2/authorization/divisions",
-        lambda c: Reply.json(listing(c, people.divisions())),
-    )
     routes.add("GET", "/api/v2/teams", lambda c: Reply.json(teams_page(c, people.teams)))
     routes.add("GET", "/api/v2/groups", lambda c: Reply.json(listing(c, people.groups)))
