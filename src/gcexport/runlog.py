@@ -4,6 +4,13 @@ These feed the report's data-quality panel (parity, provisional partitions, drif
 429 waits). Rows are only ever inserted (never a read-modify-write of the day), so two workers
 finishing on the same day both keep their rows; with an org, each row carries it (`org`, first).
 
+A run's division findings are stored as its summary says them: `divisions_not_visible` the names of
+the divisions the client cannot see as a JSON list (`[]`: it sees them all; null: it could not
+tell), `divisions_unknown` why it could not tell (else null). Like `provisional` and `drift`, the
+list is JSON text, one VARCHAR in DuckDB and Snowflake alike. A run history written before these
+columns existed gains them on the next run (the warehouses add a schema's missing columns; old
+rows read null).
+
 Example::
 
     record_run(warehouse, summary, outcomes, day=date(2026, 11, 23))
@@ -41,6 +48,10 @@ RUNS_SCHEMA = pa.schema(
         ("bytes", pa.int64()),
         ("config_sha256", pa.string()),
         ("partition_date", pa.date32()),
+        # added later: a warehouse from before gains them on its next run (ALTER TABLE ADD COLUMN,
+        # old rows null), so they stay last
+        ("divisions_not_visible", pa.string()),
+        ("divisions_unknown", pa.string()),
     ]
 )
 PARTITIONS_SCHEMA = pa.schema(
@@ -68,6 +79,10 @@ def _ts(text: str) -> datetime | None:
     return parse_timestamp(text) if text else None
 
 
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
 def record_run(
     warehouse: Any, summary: Any, outcomes: Sequence[Any], *, day: date, org: str | None = None
 ) -> None:
@@ -88,6 +103,8 @@ def record_run(
         "bytes": summary.bytes,
         "config_sha256": summary.config_sha256,
         "partition_date": day,
+        "divisions_not_visible": _json_or_null(summary.divisions_not_visible),
+        "divisions_unknown": summary.divisions_unknown,
     }
     _append(warehouse, "gcexport_runs", pa.Table.from_pylist([run], schema=RUNS_SCHEMA), org)
     parts = [

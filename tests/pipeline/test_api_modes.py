@@ -107,6 +107,9 @@ def test_every_mode_exports_every_day_exactly_with_attributes(
     summary = json.loads(result.stdout)
     assert summary["divisions_not_visible"] == (["Consumer", "Business"] if scoped else [])
     assert summary["divisions_unknown"] is None and summary["parity_ok"] is True
+    with duckdb.connect(str(db), read_only=True) as con:  # the run history says it too
+        history = con.execute("select divisions_not_visible, divisions_unknown from gcexport_runs")
+        assert history.fetchall() == [('["Consumer","Business"]' if scoped else "[]", None)]
     said = [line for line in summary_lines(summary) if "divisions" in line]
     assert said == (
         ["the client cannot see 2 divisions (Consumer, Business): their conversations, queues and"

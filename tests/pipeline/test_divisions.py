@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from gcexport.commands.progress import summary_lines
@@ -86,6 +87,9 @@ def test_a_refused_division_listing_is_said_and_never_fails_check_or_export(
     assert summary["divisions_unknown"] == REFUSED.split(": ", 1)[1]
     assert summary["status"] == "success" and summary["parity_ok"] is True
     assert REFUSED in summary_lines(summary)  # the summary under the table says it too
+    with duckdb.connect(str(tmp_path / "out" / "gcexport.duckdb"), read_only=True) as con:
+        history = con.execute("select divisions_not_visible, divisions_unknown from gcexport_runs")
+        assert history.fetchall() == [(None, summary["divisions_unknown"])]  # and the run history
     text = (tmp_path / "state" / "audit.jsonl").read_text(encoding="utf-8")
     runs = [r for r in map(json.loads, text.splitlines()) if r["type"] == "run"]
     assert runs[-1]["divisions_unknown"] == summary["divisions_unknown"]
