@@ -14,11 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from gcexport.clock import Clock, SystemClock
 from gcexport.commands.export import run_export_command
+from gcexport.commands.progress import summary_console
 from gcexport.config import Settings
 from gcexport.datasets.settings import load_settings
 from gcexport.run import ExportRequest
@@ -104,7 +104,7 @@ def run_demo(
         out=out / "report.html",
         custom_kpis=settings.kpis,
     )
-    Console().print(f"KPI report: {report.path}")
+    summary_console(stderr=False).print(f"KPI report: {report.path}")
     return code
 
 
@@ -165,7 +165,7 @@ def _print_kpis(rows: list[dict[str, Any]], out: Path) -> None:
             _secs(r["asa_ms"]),
             _pct(r["service_level"]),
         )
-    console = Console()
+    console = summary_console(stderr=False)
     console.print(table)
     console.print(f"Files and DuckDB warehouse: {out / 'gcexport.duckdb'}")
 
