@@ -168,3 +168,22 @@ def test_the_command_and_run_layer_names_no_dataset() -> None:
         for module in COMMAND_LAYER
     }
     assert spelled == {module: [] for module in COMMAND_LAYER}
+
+
+def test_adding_a_dataset_lists_every_hook_of_the_protocol() -> None:
+    """docs/ADDING-A-DATASET.md's "who reads what" table names each member of `Dataset` (as
+    `Dataset.<hook>…` or `<hook>` in code), so a new hook cannot go undocumented."""
+    from gcexport.datasets.base import Dataset
+
+    text = (ROOT / "docs" / "ADDING-A-DATASET.md").read_text(encoding="utf-8")
+    table = re.search(r"^\| who \| reads \|\n((?:\|.*\n)+)", text, re.M)
+    assert table is not None, "ADDING-A-DATASET.md has no '| who | reads |' table"
+    spans = re.findall(r"`([^`]+)`", table.group(1))
+    hooks = sorted(name for name in vars(Dataset) if not name.startswith("_"))
+    assert len(hooks) >= 16, hooks  # the protocol was read
+    missing = [
+        hook
+        for hook in hooks
+        if not any(re.fullmatch(rf"(Dataset\.)?{hook}(\(.*\))?", span) for span in spans)
+    ]
+    assert not missing, f"docs/ADDING-A-DATASET.md's table does not list {missing}"
