@@ -93,6 +93,28 @@ def after_make_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
+def test_the_demo_names_the_datasets_it_exports_as_the_readme_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gcexport.datasets.registry import DATASETS
+
+    code = run_demo(
+        out=tmp_path / "demo", days=1, conversations_per_day=20, quiet=True,
+        clock=FakeClock(TEST_NOW),
+    )  # fmt: skip
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    default = ", ".join(d.name for d in DATASETS if d.default)
+    opt_in = ", ".join(d.name for d in DATASETS if not d.default)
+    expected = [
+        f"Datasets exported (the default set): {default}",
+        f"Opt-in, not exported: {opt_in} (`gcexport export --dataset NAME`)",
+    ]
+    assert lines[:2] == expected
+    tour = README.split("## A tour of the demo", 1)[1].split("```\n", 2)[1]
+    assert tour.splitlines()[:2] == expected
+
+
 def _look_around_block() -> list[str]:
     block = re.search(r"Then look around:\n\n```sh\n(.*?)```", README, re.S)
     assert block is not None

@@ -209,7 +209,7 @@ def demo(
     ] = 1500,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Start the emulator in-process and export every dataset for N days into OUT, with a KPI summary."""
+    """Start the emulator in-process and export the default datasets for N days into OUT, with KPIs."""
     from gcexport.commands.demo import run_demo
 
     raise typer.Exit(

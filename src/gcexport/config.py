@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -473,11 +474,37 @@ def find_config_file(folder: Path | None = None) -> Path | None:
 
 
 def _dotenv(dotenv_path: Path | None) -> dict[str, str]:
+    """The `.env` file's variables; a line that is not NAME=value is bad input naming its line."""
     if dotenv_path is None or not dotenv_path.is_file():
         return {}
     from dotenv import dotenv_values
 
+    _check_dotenv(dotenv_path)
     return {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+
+
+def _check_dotenv(path: Path) -> None:
+    """ConfigError at the first line python-dotenv would skip (it only logs a warning) or read as a
+    name without a value; the message never quotes the line, which may hold a secret."""
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"The .env file {path} is not UTF-8 text.") from None
+    for binding in parse_stream(io.StringIO(text)):
+        statement = binding.original.string  # starts with the blank lines before it
+        blank = statement[: len(statement) - len(statement.lstrip())]
+        line = binding.original.line + blank.count("\n")
+        if binding.error:
+            raise ConfigError(
+                f"The .env file {path} line {line} cannot be read: write each line as NAME=value, "
+                "a quoted value between matching quotes."
+            )
+        if binding.key is not None and binding.value is None:
+            raise ConfigError(
+                f"The .env file {path} line {line} has no '=': write it as NAME=value."
+            )
 
 
 def _genesys_env(values: Mapping[str, str]) -> dict[str, str]:

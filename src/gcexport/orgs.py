@@ -98,9 +98,13 @@ def apply_org(
     merge: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
     """`data` with org `org`'s overrides, region and credentials (read from its variables)."""
+    if not orgs:
+        raise ConfigError(
+            f"Unknown org {org!r}: the configuration defines no [orgs.<slug>] sections, "
+            "so leave out --org (or add the section)."
+        )
     if org not in orgs:
-        names = ", ".join(sorted(orgs)) or "none are configured"
-        raise ConfigError(f"Unknown org {org!r}; name one of: {names}.")
+        raise ConfigError(f"Unknown org {org!r}; name one of: {', '.join(sorted(orgs))}.")
     chosen = orgs[org]
     data = merge(data, chosen.overrides)
     genesys: dict[str, Any] = {}

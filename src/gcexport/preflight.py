@@ -25,7 +25,7 @@ from gcexport.errors import DestinationError, GcExportError
 from gcexport.orgs import org_connection
 from gcexport.timespan import Window, day_floor
 
-__all__ = ["CheckResult", "run_checks"]
+__all__ = ["DEEP_NOT_RUN", "CheckResult", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class CheckResult:
     def line(self) -> str:
         status = "WARN" if self.ok and self.warn else "PASS" if self.ok else "FAIL"
         return f"{status}  {self.name:<34} {self.detail}"
+
+
+# `check --deep` when no token was issued: the probes did not run and no report was written.
+DEEP_NOT_RUN = CheckResult("deep probes", False, "not run: no token, so no report written")
 
 
 def _probe(name: str, action: Callable[[], str]) -> CheckResult:
@@ -59,7 +63,9 @@ def run_checks(
     """Every check, each reported, nothing written: missing credentials are a failed check (the
     API checks then report why they did not run), not a stop; the warehouse is opened read-only.
 
-    With `deep_report`, also the `check --deep` probes (`gcexport.probe`), reported there.
+    With `deep_report`, also the `check --deep` probes (`gcexport.probe`), reported there. They
+    exist only to probe the API, so there missing credentials are bad input (CredentialsError,
+    raised before any check), and a token that fails leaves them not run and no report written.
     """
     clock = clock or SystemClock()
     _validate_inputs(settings)  # queries, KPIs, schedules, URLs: bad input, exit 2
@@ -67,6 +73,8 @@ def run_checks(
     try:
         connection = org_connection(settings)
     except GcExportError as exc:
+        if deep_report is not None:
+            raise
         results.append(CheckResult("credentials", False, str(exc)))
         results.append(CheckResult("credentials (token)", False, "not checked: no credentials"))
         results.extend(_permission_checks(settings, None, clock))
@@ -124,7 +132,8 @@ def _api_checks(
             deep = _deep_checks(client, clock, deep_report) if deep_report is not None else []
             permissions = _permission_checks(settings, client, clock)
             return [token, _divisions(client), *permissions, *deep]
-        return [token, *_permission_checks(settings, None, clock)]
+        not_run = [] if deep_report is None else [DEEP_NOT_RUN]
+        return [token, *_permission_checks(settings, None, clock), *not_run]
     finally:
         client.close()
 

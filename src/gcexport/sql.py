@@ -32,7 +32,8 @@ FORMATS = ("table", "csv", "json")
 
 
 def query_warehouse(warehouse_url: str, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run `query` on the DuckDB file of `warehouse_url` read-only; column names and rows."""
+    """Run `query`, exactly one statement, on the DuckDB file of `warehouse_url` read-only; column
+    names and rows."""
     if not warehouse_url.lower().startswith("duckdb://"):
         raise ConfigError(
             f"gcexport sql reads DuckDB warehouses (duckdb:///path/file.duckdb), not "
@@ -43,6 +44,7 @@ def query_warehouse(warehouse_url: str, query: str) -> tuple[list[str], list[tup
     path = duckdb_path(warehouse_url)
     try:
         with duckdb.connect(str(path), read_only=True) as con:
+            _require_one_statement(len(con.extract_statements(query)))
             cursor = con.execute(query)
             columns = [str(d[0]) for d in cursor.description or []]
             rows = cursor.fetchall() if columns else []
@@ -50,6 +52,19 @@ def query_warehouse(warehouse_url: str, query: str) -> tuple[list[str], list[tup
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"the query failed on {path}: {first}") from exc
     return columns, rows
+
+
+def _require_one_statement(count: int) -> None:
+    """ConfigError unless the text holds exactly one statement (DuckDB runs them all, shows the last)."""
+    if count == 0:
+        raise ConfigError(
+            'gcexport sql needs one SQL statement and was given none, e.g. "select * from queue_kpis"'
+        )
+    if count > 1:
+        raise ConfigError(
+            f"gcexport sql runs one SQL statement at a time and was given {count}; "
+            "run each on its own"
+        )
 
 
 def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str) -> str:

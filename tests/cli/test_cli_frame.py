@@ -64,6 +64,14 @@ def _assert_bad_input(result, expected: str, workdir: Path) -> None:  # type: ig
         (["export", "--warehouse", "postgres://x/y"], CREDS, "Unsupported warehouse URL"),
         (["export", "--set", 'aggregates=[{metrics=["nOfferd"]}]'], CREDS, "nOffered"),
         (["report", "--start", "2026-13-01"], {}, "is not a date or timestamp"),
+        *(
+            (
+                [*command, "--org", "acme"],
+                CREDS,
+                "Unknown org 'acme': the configuration defines no [orgs.<slug>] sections",
+            )
+            for command in (["export"], ["check"], ["state", "show"], ["state", "reset"])
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(cli, tmp_path: Path, args, env, expected) -> None:  # type: ignore[no-untyped-def]

@@ -36,6 +36,11 @@ BLOCKED_RUN = (
          {**CREDS, "SNOWFLAKE_PASSWORD": "pw"},
          "a snowflake:// warehouse needs the Python package snowflake.connector, which is not "
          "installed: pip install 'gcexport[snowflake]'"),
+        ("snowflake,snowflake.connector",
+         ["report", "--warehouse", "snowflake://u@acct/DB/SCH?warehouse=W"],
+         {"SNOWFLAKE_PASSWORD": "pw"},
+         "a snowflake:// warehouse needs the Python package snowflake.connector, which is not "
+         "installed: pip install 'gcexport[snowflake]'"),
         ("boto3,botocore", ["report", "--presign", "24h", "--set-out"], {},
          "an s3:// destination needs the Python package boto3, which is not installed: "
          "pip install 'gcexport[s3]'"),
@@ -44,7 +49,8 @@ BLOCKED_RUN = (
 def test_missing_extra_is_one_sentence_and_exit_2(
     tmp_path: Path, blocked: str, args: list[str], env: dict[str, str], advice: str
 ) -> None:
-    if args[-1] == "--set-out":  # the report shares through the configured s3:// output
+    configured = args[-1] == "--set-out"
+    if configured:  # the report shares through the configured s3:// output
         (tmp_path / "c.toml").write_text('[export]\nout = "s3://bucket/exports"\n')
         args = [*args[:-1], "--config", "c.toml", "--warehouse", "duckdb:///nowhere.duckdb"]
     done = subprocess.run(
@@ -52,4 +58,4 @@ def test_missing_extra_is_one_sentence_and_exit_2(
         cwd=tmp_path, env=clean_env(**env), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"gcexport: error: {advice}\n")
-    assert sorted(p.name for p in tmp_path.iterdir()) == (["c.toml"] if "report" in args else [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["c.toml"] if configured else [])

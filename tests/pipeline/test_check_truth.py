@@ -79,3 +79,40 @@ def test_check_and_export_name_the_process_holding_the_duckdb_file(
     assert export.code == 1, export.stderr
     assert f"DuckDB database {database} is in use by PID {proc.pid}" in export.stderr
     assert "Traceback" not in export.stderr
+
+
+def test_check_deep_without_credentials_is_one_sentence_exit_2_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    before = _tree(tmp_path)
+    result = run_cli(
+        ["check", "--deep", "--set", f'export.out="{tmp_path / "data"}"'],
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "gcexport: error: Genesys credentials are missing: set GENESYS_CLIENT_ID and "
+        "GENESYS_CLIENT_SECRET (environment, .env, or [genesys] in the config file).\n"
+    )
+    assert _tree(tmp_path) == before  # above all, no deep-check report
+
+
+def test_check_deep_whose_token_fails_says_the_probes_did_not_run_and_claims_no_report(
+    served: Served, tmp_path: Path
+) -> None:
+    before = _tree(tmp_path)
+    result = run_cli(
+        ["check", "--deep", "--set", f'export.out="{tmp_path / "data"}"',
+         "--set", 'export.datasets=["lookups"]'],
+        cwd=tmp_path,
+        env=served.env(GENESYS_CLIENT_SECRET="not-the-secret"),
+    )  # fmt: skip
+    assert result.code == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("FAIL  credentials (token)"), lines
+    assert lines[2].startswith("FAIL  lookups (") and "not checked: no token" in lines[2]
+    assert lines[3] == f"FAIL  {'deep probes':<34} not run: no token, so no report written"
+    assert lines[-1] == "3 of 6 checks passed"
+    assert not any("deep-check report" in line for line in lines)
+    assert _tree(tmp_path) == before

@@ -243,6 +243,29 @@ def test_scheduler_catches_up_a_missed_run_once_and_then_waits(tmp_path: Path) -
     assert runs == ["hourly", "hourly"]
 
 
+def test_once_with_a_new_schedule_catches_up_its_first_slot(tmp_path: Path) -> None:
+    """`schedule --once` (a new Scheduler and one tick each time, as from a timer at :05) runs a
+    new schedule's first slot after it was first seen; it never ran without saved state."""
+    clock = FakeClock(datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
+    runs: list[str] = []
+    said: list[str] = []
+
+    def once() -> list[tuple[str, int]]:
+        scheduler = Scheduler(
+            _settings(tmp_path), clock=clock, run=lambda spec: runs.append(spec.name) or 0
+        )  # type: ignore[arg-type]
+        return scheduler.tick(say=said.append)
+
+    assert once() == []  # 10:05: first seen, its next slot is 11:00
+    assert said == ["hourly is not due; next run 2026-11-23T11:00:00+00:00"]
+    clock.advance(3600)  # 11:05: the 11:00 slot came and went
+    assert once() == [("hourly", 0)]
+    assert once() == []  # caught up once
+    clock.advance(3600)  # 12:05
+    assert once() == [("hourly", 0)]
+    assert runs == ["hourly", "hourly"]
+
+
 def test_scheduler_skips_a_schedule_another_process_holds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -45,11 +45,22 @@ def test_sql_prints_csv_and_json(demo: Demo, cli: Any, fmt: str) -> None:
         assert rows == [{"media_type": e["media_type"], "n": str(e["n"])} for e in expected]
 
 
+def test_sql_one_statement_may_end_in_a_semicolon_and_hold_one_in_a_string(
+    demo: Demo, cli: Any
+) -> None:
+    result = cli("sql", "--warehouse", demo.warehouse_url, "--format", "csv", "select 'a;b' as x;")
+    assert (result.code, result.stdout, result.stderr) == (0, "x\na;b\n", "")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["create table x (a int)"], "read-only"),
         (["select nonsense from nowhere"], "the query failed on"),
+        (["select 1; select 2"], "runs one SQL statement at a time and was given 2;"),
+        (["create table y (a int); select 1"], "runs one SQL statement at a time and was given 2;"),
+        ([""], "needs one SQL statement and was given none"),
+        ([" ; -- nothing"], "needs one SQL statement and was given none"),
         (["--format", "xml", "select 1"], "unknown --format 'xml'"),
         (["--warehouse", "duckdb:///no/such/x.duckdb", "select 1"], "does not exist"),
         (["--warehouse", "snowflake://u@a/D/S", "select 1"], "reads DuckDB warehouses"),

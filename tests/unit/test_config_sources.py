@@ -86,3 +86,70 @@ def test_the_cli_reads_gcexport_toml_without_config_and_names_it_in_errors(
     result = cli("check", env=clean_env(GCEXPORT_EXPORT__BOGUS="1"))
     assert result.code == 2
     assert "GCEXPORT_EXPORT__BOGUS names no config key 'export.bogus'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "GENESYS_CLIENT_ID=abc\n# a comment\n\n  \nGENESYS_CLIENT_SECRET\n",
+            "line 5 has no '=': write it as NAME=value.",
+        ),
+        (
+            "GENESYS_CLIENT_ID=abc\njust some words\n",
+            "line 2 cannot be read: write each line as NAME=value, a quoted value between "
+            "matching quotes.",
+        ),
+        (
+            'GENESYS_CLIENT_ID="abc\nGENESYS_CLIENT_SECRET=xyz\n',
+            "line 1 cannot be read: write each line as NAME=value, a quoted value between "
+            "matching quotes.",
+        ),
+        (
+            "\nGENESYS_CLIENT_ID='abc\n",
+            "line 2 cannot be read: write each line as NAME=value, a quoted value between "
+            "matching quotes.",
+        ),
+    ],
+)
+def test_an_unreadable_dotenv_line_is_one_sentence_naming_file_and_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={}, dotenv_path=dotenv)
+    assert str(info.value) == f"The .env file {dotenv} {message}"
+    assert info.value.exit_code == 2
+
+
+def test_a_dotenv_with_comments_export_and_quotes_still_reads(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# credentials\n\nexport GENESYS_CLIENT_ID=abc\n"
+        "GENESYS_CLIENT_SECRET='x y' # trailing comment\nGCEXPORT_EXPORT__WORKERS=3\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(env={}, dotenv_path=dotenv)
+    assert (settings.genesys.client_id, settings.export.workers) == ("abc", 3)
+    assert settings.genesys.client_secret.get_secret_value() == "x y"
+
+
+def test_the_cli_stops_at_an_unreadable_dotenv_line_before_writing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".env").write_text(
+        "GENESYS_CLIENT_ID=abc\nGENESYS_CLIENT_SECRET\n", encoding="utf-8"
+    )
+    result = cli("export", env=clean_env())
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "gcexport: error: The .env file .env line 2 has no '=': write it as NAME=value.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes(b"GENESYS_CLIENT_ID=caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={}, dotenv_path=dotenv)
+    assert str(info.value) == f"The .env file {dotenv} is not UTF-8 text."

@@ -46,9 +46,32 @@ def _readme_dataset_table() -> str:
     return text[start:end]
 
 
+# Every dataset there is. A new one is added here on purpose, with its docs and tests
+# (docs/ADDING-A-DATASET.md), so a change to the registry is never silent.
+EXPECTED_DATASETS = {
+    "conversation_details",
+    "conversation_aggregates",
+    "reporting_exports",
+    "lookups",
+    "user_status_details",
+    "user_status_aggregates",
+}
+
+
+def test_the_registry_holds_the_expected_datasets() -> None:
+    registered = [d.name for d in DATASETS]
+    assert len(registered) == len(set(registered)), f"a dataset is registered twice: {registered}"
+    added, removed = set(registered) - EXPECTED_DATASETS, EXPECTED_DATASETS - set(registered)
+    assert not added and not removed, (
+        f"the registry changed (added {sorted(added)}, removed {sorted(removed)}): "
+        "update EXPECTED_DATASETS and follow docs/ADDING-A-DATASET.md"
+    )
+
+
 def test_the_readme_dataset_table_is_the_registry_rendered() -> None:
     assert _readme_dataset_table() == dataset_table()
-    assert dataset_table().count("\n| `") == len(DATASETS) == 6
+    rows = re.findall(r"^\| `([a-z_]+)` ", dataset_table(), re.M)
+    assert rows == [d.name for d in DATASETS]
 
 
 def test_dataset_help_lists_every_registered_name() -> None:
@@ -168,3 +191,22 @@ def test_the_command_and_run_layer_names_no_dataset() -> None:
         for module in COMMAND_LAYER
     }
     assert spelled == {module: [] for module in COMMAND_LAYER}
+
+
+def test_adding_a_dataset_lists_every_hook_of_the_protocol() -> None:
+    """docs/ADDING-A-DATASET.md's "who reads what" table names each member of `Dataset` (as
+    `Dataset.<hook>…` or `<hook>` in code), so a new hook cannot go undocumented."""
+    from gcexport.datasets.base import Dataset
+
+    text = (ROOT / "docs" / "ADDING-A-DATASET.md").read_text(encoding="utf-8")
+    table = re.search(r"^\| who \| reads \|\n((?:\|.*\n)+)", text, re.M)
+    assert table is not None, "ADDING-A-DATASET.md has no '| who | reads |' table"
+    spans = re.findall(r"`([^`]+)`", table.group(1))
+    hooks = sorted(name for name in vars(Dataset) if not name.startswith("_"))
+    assert len(hooks) >= 16, hooks  # the protocol was read
+    missing = [
+        hook
+        for hook in hooks
+        if not any(re.fullmatch(rf"(Dataset\.)?{hook}(\(.*\))?", span) for span in spans)
+    ]
+    assert not missing, f"docs/ADDING-A-DATASET.md's table does not list {missing}"

@@ -89,7 +89,8 @@ def test_orgs_configured_but_none_named(tmp_path: Path) -> None:
         (
             "[export]\nworkers = 2\n",
             "acme",
-            "Unknown org 'acme'; name one of: none are configured.",
+            "Unknown org 'acme': the configuration defines no [orgs.<slug>] sections, so leave "
+            "out --org (or add the section).",
         ),
         ('[orgs.Acme]\nregion = "eu_west_1"\n', None, "Org name 'Acme' is not valid"),
         ('[orgs."a-b"]\nregion = "eu_west_1"\n', None, "Org name 'a-b' is not valid"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gcexport.config import Settings
-from gcexport.preflight import run_checks
+from gcexport.preflight import DEEP_NOT_RUN, run_checks
 
 __all__ = ["run_checks_command"]
 
@@ -24,6 +24,6 @@ def run_checks_command(settings: Settings, *, deep_report: Path | None = None) -
     warned = sum(1 for r in results if r.ok and r.warn)
     tally = f"{len(results) - len(failed)} of {len(results)} checks passed"
     print(tally + (f" ({warned} with a warning)" if warned else ""))
-    if deep_report is not None:
+    if deep_report is not None and DEEP_NOT_RUN not in results:
         print(f"deep-check report (shapes only, safe to share): {deep_report}")
     return 1 if failed else 0

@@ -26,8 +26,16 @@ def serve_emulator(
     availability_lag_hours: float,
     modes: tuple[str, ...] = (),
 ) -> int:
-    """Serve until SIGTERM or Ctrl-C; returns the exit code."""
+    """Serve until SIGTERM or Ctrl-C; returns the exit code.
+
+    The emulator runs on the tool's clock, so `GCEXPORT_NOW` starts it at that instant too (read
+    here, before it listens: a bad value is bad input).
+    """
+    from gcexport.clock import SystemClock
     from gcexport.emulator import Emulator, EmulatorConfig, serve
+
+    clock = SystemClock()
+    clock.now()
 
     try:
         config = EmulatorConfig(
@@ -43,7 +51,7 @@ def serve_emulator(
     except ValueError as exc:
         raise ConfigError(f"Emulator settings are invalid: {exc}") from None
     try:
-        server = serve(Emulator(config), host=host, port=port)
+        server = serve(Emulator(config, clock), host=host, port=port)
     except OSError as exc:
         raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
     stop = threading.Event()

@@ -13,11 +13,10 @@ from typing import Any
 
 import httpx
 import orjson
-from rich.console import Console
 
 from gcexport.audit import AuditLog
 from gcexport.clock import Clock
-from gcexport.commands.progress import Reporter, render_summary
+from gcexport.commands.progress import Reporter, render_summary, summary_console
 from gcexport.config import Settings
 from gcexport.errors import GcExportError
 from gcexport.redact import redact_data
@@ -102,6 +101,6 @@ def _print(data: dict[str, Any], summary: RunSummary, *, quiet: bool, json_outpu
             orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n"
         )
     elif not quiet:
-        render_summary(data, Console(stderr=True))
+        render_summary(data, summary_console())
         for uri, url in summary.presigned.items():
             print(f"{uri}\n  {url}")

@@ -29,7 +29,17 @@ from rich.table import Table
 
 from gcexport.run.events import CommittedPartition
 
-__all__ = ["Reporter", "render_summary", "summary_lines"]
+__all__ = ["Reporter", "render_summary", "summary_console", "summary_lines"]
+
+# Wide enough for any line: a console that is not a terminal renders at this width, not rich's 80.
+PIPE_WIDTH = 100_000
+
+
+def summary_console(*, stderr: bool = True) -> Console:
+    """The console for summaries and tables: a terminal's own width, or, for a pipe or a file, so
+    wide that no line wraps and no table cell is clipped (a pipeline reads whole lines)."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH)
 
 
 class Reporter:
@@ -146,8 +156,9 @@ class Reporter:
 
 
 def render_summary(summary: Mapping[str, Any], console: Console | None = None) -> None:
-    """Print the per-table rows and the run's headline numbers as a table."""
-    console = console or Console(stderr=True)
+    """Print the per-table rows and the run's headline numbers as a table; the lines under it
+    wrap at a terminal's width, and never on a console that is not one."""
+    console = console or summary_console()
     table = Table(title=f"gcexport run {summary['run_id']} — {summary['status']}")
     for column in ("table", "partitions", "api rows", "file rows", "warehouse rows"):
         table.add_column(column, justify="right" if column != "table" else "left")
@@ -162,12 +173,12 @@ def render_summary(summary: Mapping[str, Any], console: Console | None = None) -
         )
     console.print(table)
     for line in summary_lines(summary):
-        console.print(line, highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=not console.is_terminal)
 
 
 def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     """The headline under the table: counts, parity, duration and throughput, where the output
-    went, and which days are still provisional (rich wraps each at the console's width)."""
+    went, and which days are still provisional (one line each: `render_summary` decides wrapping)."""
     lines = [
         f"requests {summary.get('requests', 0):,} · 429s {summary.get('rate_limited', 0)} · "
         f"waited {summary.get('waited_s', 0.0):.1f}s · files {summary.get('files', 0)} · "

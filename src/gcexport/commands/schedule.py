@@ -55,12 +55,19 @@ class Scheduler:
         tmp.replace(self.path)
 
     def due(self, spec: ScheduleSpec, now: datetime) -> bool:
-        """Due when its latest cron time is after the last run (a missed run counts once)."""
-        previous = croniter(spec.cron, now).get_prev(datetime)
+        """Due when its latest cron time is after its mark (a missed run counts once).
+
+        The mark (`schedule.json`) is the last run, or, for a schedule that never ran, the moment
+        a tick first saw it; one never seen is due only at its cron time.
+        """
+        minute = now.replace(second=0, microsecond=0)
+        latest = minute if croniter.match(spec.cron, minute) else None
         last = self.last.get(spec.name)
         if last is None:
-            return bool(croniter.match(spec.cron, now.replace(second=0, microsecond=0)))
-        return previous > parse_timestamp(last)
+            return latest is not None
+        if latest is None:
+            latest = croniter(spec.cron, now).get_prev(datetime)
+        return latest > parse_timestamp(last)
 
     def seconds_until_next(self, now: datetime) -> float:
         nexts = [croniter(s.cron, now).get_next(datetime) for s in self.settings.schedules]
@@ -80,6 +87,9 @@ class Scheduler:
         for spec in self.settings.schedules:
             now = self.clock.now()
             if not self.due(spec, now):
+                if spec.name not in self.last:  # first seen: its next slot is due, even if missed
+                    self.last[spec.name] = now.isoformat()
+                    self._save()
                 if say is not None:
                     upcoming = croniter(spec.cron, now).get_next(datetime)
                     say(f"{spec.name} is not due; next run {upcoming.isoformat()}")

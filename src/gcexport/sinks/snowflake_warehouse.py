@@ -41,6 +41,13 @@ LOAD_STAGE = "gcexport_load"  # a temporary internal stage, one per session
 ROWS_PER_FILE = 500_000
 
 
+def _connector() -> Any:
+    """The Snowflake driver (lazy: only Snowflake users need it), or ConfigError naming the extra."""
+    return import_extra(
+        "snowflake.connector", extra="snowflake", purpose="a snowflake:// warehouse"
+    )
+
+
 class SnowflakeWarehouse:
     """A Snowflake schema; the password comes from SNOWFLAKE_PASSWORD and is never shown."""
 
@@ -52,6 +59,7 @@ class SnowflakeWarehouse:
     @classmethod
     def from_url(cls, url: str) -> SnowflakeWarehouse:
         target = SnowflakeTarget.parse(url)
+        _connector()  # a missing driver is bad input, named before any statement runs
         password = os.environ.get("SNOWFLAKE_PASSWORD")
         if not password:
             raise CredentialsError(
@@ -71,9 +79,7 @@ class SnowflakeWarehouse:
 
     def _connect(self) -> Any:
         if self._conn is None:
-            connector = import_extra(  # lazy: only Snowflake users need the driver
-                "snowflake.connector", extra="snowflake", purpose="a snowflake:// warehouse"
-            )
+            connector = _connector()
             try:
                 self._conn = connector.connect(
                     **self.target.connect_args(), password=self._password.reveal()
@@ -88,27 +94,23 @@ class SnowflakeWarehouse:
 
     def _sql(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run one statement and fetch its rows; connector errors become SinkError."""
-        import snowflake.connector
-
         log.debug("snowflake %s: %s", what, sql)
         cursor = self._connect().cursor()
         try:
             cursor.execute(sql, params)
             return list(cursor.fetchall()) if cursor.description else []
-        except snowflake.connector.errors.Error as exc:
+        except _connector().errors.Error as exc:
             raise SinkError(f"Snowflake {what} failed: {self._scrub(str(exc.msg))}") from None
 
     def _dicts(self, what: str, sql: str) -> list[dict[str, Any]]:
         """Rows as dicts keyed by lower-case column name (for COPY and PUT results)."""
-        import snowflake.connector
-
         log.debug("snowflake %s: %s", what, sql)
         cursor = self._connect().cursor()
         try:
             cursor.execute(sql)
             names = [d.name.lower() for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        except snowflake.connector.errors.Error as exc:
+        except _connector().errors.Error as exc:
             raise SinkError(f"Snowflake {what} failed: {self._scrub(str(exc.msg))}") from None
 
     def check(self) -> None:
