@@ -71,8 +71,6 @@ __all__ = [
     "retryable",
 ]
 
-SNAPSHOT_DATASETS = frozenset({"lookups"})  # exported whole each run, not by day
-
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -237,8 +235,11 @@ class Exporter:
         """Runs of contiguous days, each with the datasets that need every one of its days;
         and the (dataset, day) partitions skipped as already final."""
         days = [first + timedelta(days=n) for n in range((stop - first).days)]
-        partitioned = [n for n in names if n not in SNAPSHOT_DATASETS]
-        snapshots = [n for n in names if n in SNAPSHOT_DATASETS]
+        from gcexport.datasets import registry
+
+        snapshot = set(registry.names(day_partitioned=False))  # exported whole each run
+        partitioned = [n for n in names if n not in snapshot]
+        snapshots = [n for n in names if n in snapshot]
         final = final_check(self.settings, self.now()) if skip_final else None
         needed = {d: [n for n in partitioned if not (final and final(n, d))] for d in days}
         # each dataset's own runs of needed days; datasets with the same run share one export,
@@ -274,29 +275,34 @@ class Exporter:
 
 
 def catalog(settings: Settings) -> list[DatasetSpec]:
-    """Every configured dataset with its tables, in the configured order; no network."""
-    from gcexport.datasets.user_status_aggregates import STATUS_AGGREGATES
-    from gcexport.datasets.user_status_details import STATUS_DETAILS
-    from gcexport.transform.agent_lookups import AGENT_LOOKUP_SCHEMAS
-    from gcexport.transform.schemas import DETAIL_SCHEMAS
+    """Every configured dataset with its tables, in the configured order; no network.
 
-    reports = tuple(f"report_{s.view_type.lower()}" for s in settings.reporting_exports)
-    lookups = ("queues", "users", "wrapup_codes")
-    agents = any(d in (STATUS_DETAILS, STATUS_AGGREGATES) for d in settings.export.datasets)
-    tables: dict[str, tuple[str, ...]] = {
-        "conversation_details": tuple(DETAIL_SCHEMAS),
-        "conversation_aggregates": ("conversation_aggregates", "queue_kpis"),
-        "reporting_exports": reports,
-        "lookups": lookups + (tuple(AGENT_LOOKUP_SCHEMAS) if agents else ()),
-        "user_status_details": ("user_presence", "user_routing_status", "agent_daily_status"),
-        "user_status_aggregates": ("user_status_aggregates", "agent_interval_status"),
-    }
-    specs = [
-        DatasetSpec(name, tables[name], name not in SNAPSHOT_DATASETS)
-        for name in settings.export.datasets
-    ]
-    if agents and "lookups" not in settings.export.datasets:  # the dims pack rides along
-        specs.append(DatasetSpec("lookups", tuple(AGENT_LOOKUP_SCHEMAS), False))
+    A day-partitioned dataset's snapshot tables (agent time's dims pack) are listed under the
+    snapshot dataset (`lookups`), configured or not, as that is how they land: whole, each run.
+    """
+    from gcexport.datasets import registry
+
+    specs: list[DatasetSpec] = []
+    riding: list[str] = []
+    for name in settings.export.datasets:
+        dataset = registry.get(name)
+        tables = dataset.table_names(settings)
+        ride = dataset.snapshot_tables if dataset.day_partitioned else frozenset()
+        riding += [t for t in tables if t in ride and t not in riding]
+        specs.append(
+            DatasetSpec(name, tuple(t for t in tables if t not in ride), dataset.day_partitioned)
+        )
+    if riding:
+        at = next((i for i, s in enumerate(specs) if not s.partitioned), None)
+        if at is None:
+            specs.append(
+                DatasetSpec(registry.names(day_partitioned=False)[0], tuple(riding), False)
+            )
+        else:
+            held = specs[at].tables
+            specs[at] = DatasetSpec(
+                specs[at].name, held + tuple(t for t in riding if t not in held), False
+            )
     return specs
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import gcexport
+from gcexport.datasets import registry
 from gcexport.emulator import Emulator, EmulatorConfig
 from gcexport.errors import (
     ApiError,
@@ -26,6 +27,7 @@ from gcexport.errors import (
     SinkError,
     UnreachableError,
 )
+from gcexport.transform.agent_lookups import AGENT_LOOKUP_SCHEMAS
 from tests.conftest import TEST_NOW, emulator_settings
 from tests.pipeline.test_export_e2e import _day, _expected
 
@@ -173,3 +175,67 @@ def test_the_library_api_loads_no_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_catalog_lists_each_registered_dataset_from_the_registry(name: str) -> None:
+    """No dataset is known to the catalog by name: each lists the tables its module declares."""
+    settings = gcexport.load_settings(
+        env={}, dotenv_path=None, overrides={"export": {"datasets": [name]}}
+    )
+    dataset = registry.get(name)
+    specs = gcexport.Exporter(settings).catalog()
+    listed = [t for spec in specs for t in spec.tables]
+    assert sorted(listed) == sorted(dataset.table_names(settings)), specs
+    assert specs[0] == gcexport.DatasetSpec(
+        name,
+        tuple(t for t in dataset.table_names(settings) if t not in dataset.snapshot_tables),
+        dataset.day_partitioned,
+    )
+    snapshots = [s for s in specs[1:] if not s.partitioned]
+    assert [t for s in snapshots for t in s.tables] == [
+        t for t in dataset.table_names(settings) if t in dataset.snapshot_tables
+    ]
+
+
+def test_catalog_puts_agent_times_dims_pack_under_the_snapshot_dataset() -> None:
+    settings = gcexport.load_settings(
+        env={},
+        dotenv_path=None,
+        overrides={"export": {"datasets": ["user_status_details", "lookups"]}},
+    )
+    specs = gcexport.Exporter(settings).catalog()
+    assert specs[0] == gcexport.DatasetSpec(
+        "user_status_details", ("user_presence", "user_routing_status", "agent_daily_status"), True
+    )
+    assert specs[1].name == "lookups" and not specs[1].partitioned
+    assert specs[1].tables[:3] == ("queues", "users", "wrapup_codes")
+    assert set(specs[1].tables[3:]) == set(AGENT_LOOKUP_SCHEMAS) and len(specs) == 2
+
+
+def test_a_newly_registered_dataset_is_in_the_catalog_without_another_edit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registering a dataset (one tuple entry) is all the library's catalog needs."""
+    from types import MappingProxyType
+
+    import pyarrow as pa
+
+    from gcexport.config import load_settings as load_with_catalog
+    from gcexport.datasets._common import DatasetBase
+
+    class Toy(DatasetBase):
+        name = "toy_rows"
+        tables = MappingProxyType({"toy_rows": pa.schema([("id", pa.string())])})
+
+    monkeypatch.setattr(registry, "DATASETS", (*registry.DATASETS, Toy()))
+    settings = load_with_catalog(
+        env={},
+        dotenv_path=None,
+        overrides={"export": {"datasets": ["toy_rows", "lookups"]}},
+        catalog=registry.catalog(),
+    )
+    assert gcexport.Exporter(settings).catalog() == [
+        gcexport.DatasetSpec("toy_rows", ("toy_rows",), True),
+        gcexport.DatasetSpec("lookups", ("queues", "users", "wrapup_codes"), False),
+    ]

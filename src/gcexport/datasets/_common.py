@@ -33,12 +33,16 @@ class DatasetBase:
     section: str | None = None
     settings_model: type[BaseModel] | None = None
     tables: Mapping[str, pa.Schema] = {}
+    snapshot_tables: frozenset[str] = frozenset()
     plan_windows: WindowPlanner | None = None
     run_step: RunStep | None = None
 
     @property
     def doc_tables(self) -> str:
         return ", ".join(f"`{name}`" for name in self.tables)
+
+    def table_names(self, settings: Settings) -> tuple[str, ...]:
+        return tuple(self.tables)
 
     def is_final(
         self,

@@ -133,6 +133,13 @@ class Dataset(Protocol):
         """The tables it writes and their Arrow schemas (the data contract)."""
 
     @property
+    def snapshot_tables(self) -> frozenset[str]:
+        """Those of its tables that are snapshots taken by its run step, not days (e.g. a dims pack)."""
+
+    def table_names(self, settings: Settings) -> tuple[str, ...]:
+        """The tables it writes with these settings (`tables`' keys unless config names them)."""
+
+    @property
     def plan_windows(self) -> WindowPlanner | None:
         """Its own windows from the daily plan, or None for the standard daily plan."""
 

@@ -27,6 +27,11 @@ METADATA_PATH = "/api/v2/analytics/reporting/exports/metadata"
 PROBE_WINDOW = Window.for_day(date(2026, 1, 1))  # any day: the models need an interval
 
 
+def report_table(view_type: str) -> str:
+    """The table a view's export lands in."""
+    return f"report_{view_type.lower()}"
+
+
 class ReportingExports(DatasetBase):
     name = REPORTS
     summary = "reporting (view) exports: create, poll, download the CSV"
@@ -36,6 +41,9 @@ class ReportingExports(DatasetBase):
         {}
     )  # one per configured view: `report_<view_type>`, schema from the CSV's header
     doc_tables = "`report_<view type lowercased>`"
+
+    def table_names(self, settings: Settings) -> tuple[str, ...]:
+        return tuple(report_table(spec.view_type) for spec in settings.reporting_exports)
 
     def requests(self, settings: Settings) -> Sequence[ReportExportRequest]:
         probe = Interval.of(PROBE_WINDOW.start, PROBE_WINDOW.end)
@@ -76,7 +84,7 @@ def _export_reports(ctx: ExportContext, window: Window) -> DayResult:
         table = with_partition_date(table, window.day)
         ctx.audit.page(endpoint="reporting/exports", rows=table.num_rows, context=None)
         ctx.on_rows(table.num_rows)
-        name = f"report_{spec.view_type.lower()}"
+        name = report_table(spec.view_type)
         with DayLoad(ctx.load, REPORTS, window.day, schemas={name: table.schema}) as load:
             load.add({name: table})
             load.provisional = provisional

@@ -43,6 +43,7 @@ class UserStatusAggregates(DatasetBase):
             **AGENT_LOOKUP_SCHEMAS,
         }
     )
+    snapshot_tables = frozenset(AGENT_LOOKUP_SCHEMAS)  # the dims pack, taken by the run step
     run_step = staticmethod(publish_agent_lookups)
 
     def is_final(
