@@ -44,6 +44,9 @@ def query_warehouse(warehouse_url: str, query: str) -> tuple[list[str], list[tup
     path = duckdb_path(warehouse_url)
     try:
         with duckdb.connect(str(path), read_only=True) as con:
+            # DuckDB draws a progress bar on stdout for a query over two seconds: into the CSV
+            # or JSON printed there.
+            con.execute("SET enable_progress_bar = false")
             _require_one_statement(len(con.extract_statements(query)))
             cursor = con.execute(query)
             columns = [str(d[0]) for d in cursor.description or []]

@@ -38,6 +38,7 @@ class ReadOnlyDuckDB:
         self.path = path
         try:
             self._con = duckdb.connect(str(path), read_only=True)
+            self._con.execute("SET enable_progress_bar = false")  # never on the report's stdout
         except duckdb.Error as exc:
             raise DestinationError(
                 f"cannot open the DuckDB warehouse {path}: {_first_line(exc)}"

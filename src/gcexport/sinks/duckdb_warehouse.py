@@ -99,8 +99,11 @@ class DuckDBWarehouse:
                 # with two threads, 16.9 / 17.2 s with one).
                 # The limit is set once open: replaying a WAL left by an earlier connection may
                 # need more (DuckDB 1.5 failed to open a small export's file at 48 MB).
+                # No progress bar: DuckDB draws one on stdout for a load over two seconds, into
+                # `--json`'s output (seen with one warehouse lane, 5 x 100,000 conversations).
                 self._conn = duckdb.connect(self.path, config={"threads": 1})
                 self._conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                self._conn.execute("SET enable_progress_bar = false")
                 return
             except (duckdb.Error, OSError) as exc:
                 if isinstance(exc, duckdb.Error) and "Could not write" in str(exc):  # disk full
