@@ -6,7 +6,6 @@ process (through a `sitecustomize` module on its `PYTHONPATH`, written to a temp
 package itself has no switch):
 
 - `main`: the tree as it is;
-- `no-nice`: day threads keep normal priority (`loading.lower_thread_priority` does nothing);
 - `fifo-gate`: `TurnGate` places go first come, first served (no earliest-day priority);
 - `one-lane`: a day's tables load into DuckDB one at a time (no `lanes`);
 - `no-prefetch`: pages are fetched when the transform asks (no `api.paging.iter_ahead` thread);
@@ -16,7 +15,7 @@ package itself has no switch):
 Example::
 
     python -m bench.bench_devices --conversations 500000 --rounds 2 \\
-        main tree=../previous-main no-nice fifo-gate one-lane no-prefetch no-slot-release
+        main tree=../previous-main fifo-gate one-lane no-prefetch no-slot-release
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from bench.harness import EmulatorHost, run_measured
 from gcexport.emulator import EmulatorConfig
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-VARIANTS = ("main", "no-nice", "fifo-gate", "one-lane", "no-prefetch", "no-slot-release")
+VARIANTS = ("main", "fifo-gate", "one-lane", "no-prefetch", "no-slot-release")
 
 SITECUSTOMIZE = '''
 """Switches one gcexport concurrency device off (bench/bench_devices.py); GCEXPORT_BENCH_OFF."""
@@ -49,12 +48,9 @@ if _OFF:
     import gcexport.api.paging as paging
     import gcexport.datasets.conversation_details as details
     import gcexport.loading as loading
-    import gcexport.run.execute as execute
     import gcexport.sinks.duckdb_warehouse as duckdb_warehouse
 
-    if _OFF == "no-nice":
-        loading.lower_thread_priority = execute.lower_thread_priority = lambda *a, **k: None
-    elif _OFF == "fifo-gate":
+    if _OFF == "fifo-gate":
         _turn = loading.TurnGate.turn
         loading.TurnGate.turn = lambda self, priority, *, places=1: _turn(self, 0, places=places)
     elif _OFF == "one-lane":

@@ -20,7 +20,6 @@ import heapq
 import itertools
 import os
 import shutil
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,7 +46,6 @@ __all__ = [
     "PartitionOutcome",
     "TurnGate",
     "WorkSlots",
-    "lower_thread_priority",
 ]
 
 
@@ -82,8 +80,6 @@ class WorkSlots:
 
 
 T = TypeVar("T")
-# Day threads (fetch and transform) run this much nicer than the warehouse thread, on Linux.
-DAY_THREAD_NICENESS = 5
 
 
 def held(warehouse: Warehouse | None) -> contextlib.AbstractContextManager[None]:
@@ -93,23 +89,6 @@ def held(warehouse: Warehouse | None) -> contextlib.AbstractContextManager[None]
     if hold is not None:
         return cast("contextlib.AbstractContextManager[None]", hold())
     return contextlib.nullcontext()
-
-
-def lower_thread_priority(step: int = DAY_THREAD_NICENESS) -> None:
-    """Make the calling thread yield the CPU to normal-priority threads (Linux: a thread's own
-    nice value; elsewhere nothing, as `setpriority` there applies to the whole process).
-
-    The warehouse loads one day at a time: with days in flight at the same priority it got about
-    two thirds of a core and fell behind, and the last days loaded alone at the end. Threads
-    started from a day thread (its page fetcher) inherit the value. Never an error: without
-    permission the thread simply keeps its priority."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
-    except OSError:
-        pass
 
 
 WAREHOUSE_TURN = -1  # before any page transform (their priorities are day ordinals, >= 1)
@@ -194,8 +173,7 @@ class LoadContext:
     # One place per core, shared by page transforms (earliest day first) and the warehouse load
     # (before any page): while a day loads, one fewer page is transformed at a time.
     cores: TurnGate = field(default_factory=lambda: TurnGate(os.cpu_count() or 2))
-    # Where warehouse loads run (None: on the calling thread). The export gives them a thread of
-    # their own at normal priority while the day threads yield (`lower_thread_priority`).
+    # Where warehouse loads run (None: on the calling thread): the export gives each lane a thread.
     warehouse_threads: ThreadPoolExecutor | None = None
     warehouse_lanes: int = 1  # tables of a day loaded side by side, where the warehouse can
     org: str | None = None  # set: every table gets an `org` column first (gcexport.orgs)

@@ -28,7 +28,7 @@ from gcexport.datasets.base import DayResult, ExportContext
 from gcexport.datasets.conversation_details import DETAILS
 from gcexport.datasets.registry import export_day
 from gcexport.errors import GcExportError
-from gcexport.loading import LoadContext, PartitionOutcome, lower_thread_priority
+from gcexport.loading import LoadContext, PartitionOutcome
 from gcexport.run.events import RunReporter
 from gcexport.run.plan import Plan, Windows
 from gcexport.timespan import Window
@@ -128,7 +128,6 @@ def _run_days(
         ThreadPoolExecutor(
             max_workers=2 * workers,
             thread_name_prefix="gcexport",
-            initializer=lower_thread_priority,
         ) as pool,
         ThreadPoolExecutor(
             max_workers=ctx.load.warehouse_lanes, thread_name_prefix="gcexport-warehouse"
