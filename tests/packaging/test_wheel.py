@@ -61,6 +61,17 @@ def _declared() -> set[str]:
     return {_norm(re.split(r"[ <>=!~;\[]", r, maxsplit=1)[0]) for r in reqs}
 
 
+def _lazy_import(node: ast.AST) -> bool:
+    """A call of `gcexport.extras.import_extra` with the module's name as a literal."""
+    return (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) == "import_extra"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
 def _imported_top_levels() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted((ROOT / "src").rglob("*.py")):
@@ -69,6 +80,8 @@ def _imported_top_levels() -> dict[str, str]:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
+            elif _lazy_import(node):  # import_extra("snowflake.connector", extra=...)
+                names = [node.args[0].value]  # type: ignore[attr-defined]
             else:
                 continue
             for name in names:
